@@ -1,0 +1,9 @@
+import type { Migration } from '../src/db';
+import * as foundation from './20261123_0001_foundation';
+
+/** The module's migrations, in order. Forward-only: never edit one that has shipped, add a new one. */
+export const moduleMigrations: Migration[] = [
+  { name: '20261123_0001_foundation', up: foundation.up },
+];
+
+export const MODULE_MIGRATIONS_TABLE = 'knex_migrations_rsv';

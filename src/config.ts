@@ -1,0 +1,34 @@
+import path from 'node:path';
+
+/** The module's configuration, read once from the environment by the process entry points and passed explicitly. */
+export interface ModuleConfig {
+  /** Secret for CSRF tokens and signed links; when absent one is generated and kept in the database. */
+  secret?: string;
+  /** SMTP URL for outgoing mail, e.g. smtp://127.0.0.1:2525 */
+  smtpUrl?: string;
+  /** From address of the module's mails. */
+  mailFrom: string;
+  /** Folder for attachments when the host offers no storage. */
+  filesDir: string;
+  /** Maximum size of one attached file, in bytes. */
+  maxFileBytes: number;
+  /** Whether the outbox worker runs in this process. */
+  runWorker: boolean;
+  /** Whether new structures get the module switched on. */
+  enableNewStructures: boolean;
+  /** Mutations per user and minute before 429. */
+  mutationRateLimit: number;
+}
+
+export function moduleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ModuleConfig {
+  return {
+    secret: env.SESSION_SECRET || undefined,
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'Réservations - Incident <no-reply@reservations.invalid>',
+    filesDir: path.resolve(env.FILES_DIR || './data/files'),
+    maxFileBytes: Number(env.MAX_FILE_BYTES || 10 * 1024 * 1024),
+    runWorker: env.RUN_WORKER !== '0',
+    enableNewStructures: env.ENABLE_NEW_STRUCTURES !== '0',
+    mutationRateLimit: Number(env.MUTATION_RATE_LIMIT || 120),
+  };
+}

@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Host } from './host';
+import type { Manifest } from './manifest';
+import type { ModuleConfig } from './config';
+
+/** What every part of the module receives explicitly (no global singletons). */
+export interface ModuleContext {
+  host: Host;
+  knex: Knex;
+  manifest: Manifest;
+  config: ModuleConfig;
+  logger: Logger;
+  /** Secret for CSRF tokens and signed links (from config or generated once and kept in the database). */
+  secret: string;
+}

@@ -1,0 +1,97 @@
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, AddressObject } from 'mailparser';
+import type { Knex } from 'knex';
+import type { AddressInfo } from 'node:net';
+
+export interface CaughtMail {
+  id: string;
+  to: string[];
+  from: string | null;
+  subject: string;
+  text: string;
+  html: string | null;
+  date: string;
+  headers: Record<string, string>;
+}
+
+function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
+  if (!value) return [];
+  return (Array.isArray(value) ? value : [value]).flatMap((a) => a.value.map((v) => v.address ?? '')).filter(Boolean);
+}
+
+/**
+ * The reference host's mail catcher: a real SMTP server on loopback (nodemailer's smtp-server) that keeps every
+ * mail it receives in `host_mails`, listed on /mail. Tests stop and start it to play a mail server that is down.
+ */
+export class MailCatcher {
+  private server: SMTPServer | null = null;
+  port = 0;
+
+  constructor(private readonly knex: Knex) {}
+
+  async start(port = 0): Promise<number> {
+    const server = new SMTPServer({
+      secure: false,
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      size: 30 * 1024 * 1024,
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          this.store(raw, session.envelope.rcptTo.map((r) => r.address), session.envelope.mailFrom ? session.envelope.mailFrom.address : null)
+            .then(() => callback())
+            .catch((error: Error) => callback(error));
+        });
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port || this.port || 0, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  private async store(raw: Buffer, rcptTo: string[], mailFrom: string | null): Promise<void> {
+    const parsed = await simpleParser(raw);
+    const headers: Record<string, string> = {};
+    for (const [key, value] of parsed.headers) headers[key] = typeof value === 'string' ? value : JSON.stringify(value);
+    await this.knex('host_mails').insert({
+      envelope_from: mailFrom,
+      envelope_to: JSON.stringify(rcptTo.length ? rcptTo : addresses(parsed.to)),
+      subject: parsed.subject ?? '',
+      text_body: parsed.text ?? '',
+      html_body: typeof parsed.html === 'string' ? parsed.html : null,
+      headers: JSON.stringify(headers),
+      raw: raw.toString('utf8'),
+    });
+  }
+
+  async list(limit = 200): Promise<CaughtMail[]> {
+    const rows = await this.knex('host_mails').orderBy('id', 'desc').limit(limit);
+    return rows.map((r: Record<string, unknown>) => ({
+      id: String(r.id),
+      to: r.envelope_to as string[],
+      from: r.envelope_from as string | null,
+      subject: r.subject as string,
+      text: r.text_body as string,
+      html: r.html_body as string | null,
+      date: (r.received_at as Date).toISOString(),
+      headers: r.headers as Record<string, string>,
+    }));
+  }
+}

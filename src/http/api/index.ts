@@ -1,0 +1,7 @@
+import type { ApiRoute } from '../route';
+import { sessionRoutes } from './session';
+import { equipmentReadRoutes } from './equipment';
+import { accountRoutes } from './accounts';
+
+/** Every JSON API route of the module, under /api/v1. The authorization matrix test walks this list. */
+export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes];

@@ -1,0 +1,56 @@
+import type { Knex } from 'knex';
+
+export type Service = 'planning' | 'incidents' | 'any';
+
+export interface StructureSettingsRow {
+  structure_id: string;
+  planning_enabled: boolean;
+  incidents_enabled: boolean;
+  time_zone: string;
+  holiday_zone: 'A' | 'B' | 'C' | null;
+  holidays: Array<{ from: string; to: string; label: string }>;
+  opening_hours: Record<string, Array<[string, string]>>;
+  reopen_days: number;
+  editor_email: string | null;
+  extra_mailbox: string | null;
+}
+
+/**
+ * Whether a service is on in a structure. Read on every request (a primary-key lookup), so that switching a school on
+ * or off takes effect at once on every process, with no restart.
+ */
+export async function serviceEnabled(knex: Knex, structureId: string, service: Service): Promise<boolean> {
+  const row = await knex('rsv_structure_settings').select('planning_enabled', 'incidents_enabled').where({ structure_id: structureId }).first();
+  if (!row) return false;
+  if (service === 'planning') return row.planning_enabled;
+  if (service === 'incidents') return row.incidents_enabled;
+  return row.planning_enabled || row.incidents_enabled;
+}
+
+export async function enabledServicesOf(knex: Knex, structureIds: string[]): Promise<Record<string, { planning: boolean; incidents: boolean }>> {
+  const result: Record<string, { planning: boolean; incidents: boolean }> = {};
+  if (!structureIds.length) return result;
+  const rows = await knex('rsv_structure_settings').select('structure_id', 'planning_enabled', 'incidents_enabled').whereIn('structure_id', structureIds);
+  for (const r of rows) result[r.structure_id] = { planning: r.planning_enabled, incidents: r.incidents_enabled };
+  return result;
+}
+
+export async function getSettings(knex: Knex, structureId: string): Promise<StructureSettingsRow | null> {
+  return (await knex('rsv_structure_settings').where({ structure_id: structureId }).first()) ?? null;
+}
+
+export async function ensureSettings(knex: Knex, structureId: string, enabled: boolean): Promise<boolean> {
+  const { rows } = await knex.raw<{ rows: unknown[] }>(
+    `INSERT INTO rsv_structure_settings (structure_id, planning_enabled, incidents_enabled) VALUES (?, ?, ?)
+     ON CONFLICT (structure_id) DO NOTHING RETURNING structure_id`,
+    [structureId, enabled, enabled],
+  );
+  return rows.length > 0;
+}
+
+export async function setServices(knex: Knex, structureId: string, services: { planning?: boolean; incidents?: boolean }): Promise<void> {
+  const patch: Record<string, unknown> = { updated_at: knex.fn.now() };
+  if (services.planning !== undefined) patch.planning_enabled = services.planning;
+  if (services.incidents !== undefined) patch.incidents_enabled = services.incidents;
+  await knex('rsv_structure_settings').where({ structure_id: structureId }).update(patch);
+}
