@@ -52,11 +52,11 @@ export function parseManifest(data: unknown, source = 'module.json'): Manifest {
   if (validate(data)) {
     const names = new Set<string>();
     data.securedActions.forEach((action, i) => {
-      if (names.has(action.name)) throw new ManifestError(`${source}: securedActions[${i}].name "${action.name}" is declared twice`, `securedActions[${i}].name`);
+      if (names.has(action.name)) throw new ManifestError(`${source}: field "securedActions[${i}].name": "${action.name}" is declared twice`, `securedActions[${i}].name`);
       names.add(action.name);
     });
     if (data.menu && !names.has(data.menu.right)) {
-      throw new ManifestError(`${source}: menu.right "${data.menu.right}" is not a declared secured action`, 'menu.right');
+      throw new ManifestError(`${source}: field "menu.right": "${data.menu.right}" is not a declared secured action`, 'menu.right');
     }
     return data;
   }
