@@ -1,9 +1,11 @@
 import type { Migration } from '../src/db';
 import * as foundation from './20261123_0001_foundation';
+import * as planning from './20261123_0002_planning';
 
 /** The module's migrations, in order. Forward-only: never edit one that has shipped, add a new one. */
 export const moduleMigrations: Migration[] = [
   { name: '20261123_0001_foundation', up: foundation.up },
+  { name: '20261123_0002_planning', up: planning.up },
 ];
 
 export const MODULE_MIGRATIONS_TABLE = 'knex_migrations_rsv';

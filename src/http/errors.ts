@@ -13,10 +13,12 @@ export interface ErrorBody {
 
 export function zodToValidationError(error: ZodError, prefix?: string): ValidationError {
   return new ValidationError(
-    error.issues.map((issue) => ({
-      field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
-      message: issue.message,
-    })),
+    error.issues.flatMap((issue) => {
+      const base = [prefix, ...issue.path.map(String)].filter(Boolean);
+      // An unknown key is named itself, so the caller sees which field to drop.
+      const keys = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys : [null];
+      return keys.map((key) => ({ field: [...base, key].filter(Boolean).join('.') || '(body)', message: issue.message }));
+    }),
   );
 }
 
@@ -34,7 +36,8 @@ export function toAppError(error: unknown): AppError | null {
 }
 
 export function errorBody(error: AppError, t: T): ErrorBody {
-  const body: ErrorBody = { error: error.code, message: t(`errors:${error.messageKey}`, error.params) };
+  const key = error.messageKey.includes(':') ? error.messageKey : `errors:${error.messageKey}`;
+  const body: ErrorBody = { error: error.code, message: t(key, error.params) };
   if (error.details !== undefined) body.details = error.details;
   return body;
 }

@@ -27,6 +27,7 @@ export type Scope =
 export const SCOPED_TABLES = {
   incident: 'rsv_incidents',
   booking: 'rsv_bookings',
+  bookingSeries: 'rsv_booking_series',
   equipment: 'rsv_equipment',
   resourceType: 'rsv_resource_types',
   incidentType: 'rsv_incident_types',

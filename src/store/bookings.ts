@@ -1,0 +1,89 @@
+import type { Knex } from 'knex';
+
+export interface BookingRow {
+  id: string;
+  structure_id: string;
+  equipment_id: string;
+  owner_id: string;
+  starts_at: Date;
+  ends_at: Date;
+  reason: string;
+  status: 'pending' | 'validated' | 'refused' | 'cancelled';
+  series_id: string | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_reason: string | null;
+  cancelled_by: string | null;
+  cancelled_at: Date | null;
+  created_at: Date;
+  equipment_name?: string;
+  type_id?: string;
+  color?: string;
+}
+
+export const LIVE_STATUSES = ['pending', 'validated'] as const;
+
+/** Live bookings of one equipment overlapping any of the intervals, in one round trip. */
+export async function liveOverlapping(
+  knex: Knex,
+  structureId: string,
+  equipmentId: string,
+  intervals: Array<{ startsAt: Date; endsAt: Date }>,
+): Promise<BookingRow[]> {
+  if (!intervals.length) return [];
+  const { rows } = await knex.raw<{ rows: BookingRow[] }>(
+    `SELECT DISTINCT b.* FROM rsv_bookings b
+       JOIN unnest(?::timestamptz[], ?::timestamptz[]) AS o(s, e)
+         ON tstzrange(b.starts_at, b.ends_at, '[)') && tstzrange(o.s, o.e, '[)')
+      WHERE b.structure_id = ? AND b.equipment_id = ? AND b.status IN ('pending', 'validated')
+      ORDER BY b.starts_at`,
+    [intervals.map((i) => i.startsAt.toISOString()), intervals.map((i) => i.endsAt.toISOString()), structureId, equipmentId],
+  );
+  return rows;
+}
+
+export async function bookingsInWindow(
+  knex: Knex,
+  structureId: string,
+  filter: { from: Date; to: Date; equipmentId?: string; typeId?: string; ownerId?: string; statuses?: string[] },
+): Promise<BookingRow[]> {
+  const q = knex('rsv_bookings as b')
+    .join('rsv_equipment as e', 'e.id', 'b.equipment_id')
+    .join('rsv_resource_types as t', 't.id', 'e.type_id')
+    .where('b.structure_id', structureId)
+    .where('b.starts_at', '<', filter.to)
+    .where('b.ends_at', '>', filter.from)
+    .whereIn('b.status', filter.statuses ?? ['pending', 'validated'])
+    .select('b.*', 'e.name as equipment_name', 'e.type_id', 't.color')
+    .orderBy([{ column: 'b.starts_at' }, { column: 'b.id' }])
+    .limit(5000);
+  if (filter.equipmentId) q.where('b.equipment_id', filter.equipmentId);
+  if (filter.typeId) q.where('e.type_id', filter.typeId);
+  if (filter.ownerId) q.where('b.owner_id', filter.ownerId);
+  return q;
+}
+
+export async function getBooking(knex: Knex, structureId: string, id: string): Promise<BookingRow | undefined> {
+  return knex('rsv_bookings as b')
+    .join('rsv_equipment as e', 'e.id', 'b.equipment_id')
+    .join('rsv_resource_types as t', 't.id', 'e.type_id')
+    .where({ 'b.structure_id': structureId, 'b.id': id })
+    .first('b.*', 'e.name as equipment_name', 'e.type_id', 't.color');
+}
+
+/** Every change to a booking goes through here, in the change's transaction (notifications hook in here). */
+export async function appendBookingEvent(
+  trx: Knex,
+  event: { bookingIds: string[]; structureId: string; kind: string; actorId: string; data?: Record<string, unknown> },
+): Promise<void> {
+  if (!event.bookingIds.length) return;
+  await trx('rsv_booking_events').insert(
+    event.bookingIds.map((bookingId) => ({
+      booking_id: bookingId,
+      structure_id: event.structureId,
+      kind: event.kind,
+      actor_id: event.actorId,
+      data: JSON.stringify(event.data ?? {}),
+    })),
+  );
+}
