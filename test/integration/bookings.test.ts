@@ -292,14 +292,14 @@ describe('iCalendar', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/calendar/);
     const parsed = ical.sync.parseICS(res.text);
-    const events = Object.values(parsed).filter((e) => e.type === 'VEVENT') as ical.VEvent[];
+    const events = Object.values(parsed).filter((e) => e!.type === 'VEVENT') as ical.VEvent[];
     expect(events.length).toBeGreaterThan(2);
     const sciences = events.find((e) => String(e.summary).includes('4e B — sciences'))!;
     expect(sciences).toBeDefined();
     expect(String(sciences.location)).toBe('Salle 12');
     expect(new Date(sciences.start).toISOString()).toBe(new Date(slot(0).startsAt).toISOString());
     const school = await request(h.app).get(`${API}/structures/college-a/bookings.ics`).set('Cookie', teacher.cookie);
-    const all = Object.values(ical.sync.parseICS(school.text)).filter((e) => e.type === 'VEVENT');
+    const all = Object.values(ical.sync.parseICS(school.text)).filter((e) => e!.type === 'VEVENT');
     expect(all.length).toBeGreaterThan(events.length);
   });
 });

@@ -3,6 +3,8 @@ import { sessionRoutes } from './session';
 import { equipmentReadRoutes } from './equipment';
 import { accountRoutes } from './accounts';
 import { bookingRoutes } from './bookings';
+import { adminEquipmentRoutes } from './admin-equipment';
+import { settingsRoutes } from './settings';
 
 /** Every JSON API route of the module, under /api/v1. The authorization matrix test walks this list. */
-export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes];
+export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes];
