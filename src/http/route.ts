@@ -173,6 +173,8 @@ export interface PageRoute<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
   service?: Service;
   query?: Q;
   body?: B;
+  /** The form may be sent as multipart/form-data (file inputs); files land in `req.files`. */
+  multipart?: { maxFileBytes: number; maxFiles: number };
   /** A form whose input is refused re-renders itself with the errors instead of an error page. */
   onInvalid?(error: ValidationError, ctx: RouteContext<z.infer<Q>, unknown>): Promise<PageResult>;
   handler(ctx: RouteContext<z.infer<Q>, z.infer<B>>): Promise<PageResult>;

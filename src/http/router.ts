@@ -10,6 +10,7 @@ import { renderPage } from './render';
 import { apiRoutes } from './api';
 import { pageRoutes } from './pages';
 import { UnauthenticatedError } from '../errors';
+import { isMultipart, parseMultipart, UploadedFile } from './multipart';
 
 /** Content-Security-Policy without 'unsafe-inline': no inline script or style in any page. */
 export const CSP_DIRECTIVES = {
@@ -28,6 +29,11 @@ export const CSP_DIRECTIVES = {
 function pageHandler(ctx: ModuleContext, def: PageRoute) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
+      if (def.multipart && isMultipart(req)) {
+        const { fields, files } = await parseMultipart(req, def.multipart);
+        req.body = fields;
+        (req as Request & { files?: UploadedFile[] }).files = files;
+      }
       const result = (await runChain(ctx, def, req, res)) as Awaited<ReturnType<PageRoute['handler']>>;
       if (res.headersSent) return;
       if ('redirect' in result) {
