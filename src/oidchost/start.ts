@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import pino, { Logger } from 'pino';
+import { Database, migrate, openDatabase } from '../db';
+import { hostMigrations } from '../hostkit/migrations';
+import { install, InstalledModule } from '../index';
+import type { ModuleConfig } from '../config';
+import type { OidcHostConfig } from './config';
+import { fetchTrusting, FetchLike } from './fetch';
+import { OidcHost } from './host';
+import { oidcHostMigrations, OIDC_MIGRATIONS_TABLE } from './migrations';
+import { markAllInstalled } from './directory-sync';
+
+/** The same migrations table as the reference host's: both keep the shared directory in the same `host_` tables. */
+export const HOST_MIGRATIONS_TABLE = 'knex_migrations_host';
+
+export interface StartedOidcHost {
+  db: Database;
+  oidcHost: OidcHost;
+  module: InstalledModule;
+  close(): Promise<void>;
+}
+
+export interface StartOidcHostOptions {
+  /** An open database (tests pass their own isolated one); else one is opened from the configuration. */
+  db?: Database;
+  logger?: Logger;
+  httpLog?: boolean;
+  /** A fetch for the provider; default: one trusting OIDC_CA_FILE when set, else Node's global fetch. */
+  fetch?: FetchLike;
+  /** Overrides of the module's configuration (else from the environment, with SMTP_URL and SESSION_SECRET from config). */
+  moduleConfig?: Partial<ModuleConfig>;
+  /** Clean expired sessions and sign-ins periodically (default true). */
+  housekeeping?: boolean;
+}
+
+/** Opens the database, migrates, installs the module behind the OpenID Connect host. Nothing listens yet. */
+export async function startOidcHost(config: OidcHostConfig, options: StartOidcHostOptions = {}): Promise<StartedOidcHost> {
+  const logger = options.logger ?? pino({ name: 'oidc-host', level: process.env.LOG_LEVEL ?? 'info' });
+  const db = options.db ?? (await openDatabase({ url: config.databaseUrl, schema: config.databaseSchema }));
+  try {
+    await migrate(db.knex, HOST_MIGRATIONS_TABLE, hostMigrations);
+    await migrate(db.knex, OIDC_MIGRATIONS_TABLE, oidcHostMigrations);
+    const fetch = options.fetch ?? (config.caFile ? fetchTrusting(fs.readFileSync(config.caFile)) : undefined);
+    const oidcHost = new OidcHost({ knex: db.knex, kind: db.kind, config, logger, fetch, httpLog: options.httpLog });
+    const module = await install(oidcHost.host, {
+      logger,
+      config: { secret: config.sessionSecret, ...(config.smtpUrl ? { smtpUrl: config.smtpUrl } : {}), ...options.moduleConfig },
+    });
+    // install() ran the install step for every structure already known.
+    await markAllInstalled(db.knex);
+    oidcHost.setStructureInstaller((structureId) => module.installStructure(structureId));
+    oidcHost.finish();
+    if (options.housekeeping !== false) oidcHost.startHousekeeping();
+    if (!config.smtpUrl && !options.moduleConfig?.smtpUrl) logger.warn('SMTP_URL is not set: mails wait in the outbox until it is');
+    return {
+      db,
+      oidcHost,
+      module,
+      close: async () => {
+        oidcHost.stopHousekeeping();
+        await module.close();
+        if (!options.db) await db.close();
+      },
+    };
+  } catch (error) {
+    if (!options.db) await db.close().catch(() => undefined);
+    throw error;
+  }
+}
