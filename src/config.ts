@@ -16,7 +16,7 @@ export interface ModuleConfig {
   runWorker: boolean;
   /** Whether new structures get the module switched on. */
   enableNewStructures: boolean;
-  /** Mutations per user and minute before 429. */
+  /** Mutations per user, minute and process before 429 (0: no limit). */
   mutationRateLimit: number;
 }
 
@@ -29,6 +29,6 @@ export function moduleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Modul
     maxFileBytes: Number(env.MAX_FILE_BYTES || 10 * 1024 * 1024),
     runWorker: env.RUN_WORKER !== '0',
     enableNewStructures: env.ENABLE_NEW_STRUCTURES !== '0',
-    mutationRateLimit: Number(env.MUTATION_RATE_LIMIT || 120),
+    mutationRateLimit: Number(env.MUTATION_RATE_LIMIT ?? 300),
   };
 }

@@ -79,8 +79,9 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
       isVisible: async (user) => {
         const services = await enabledServicesOf(knex, user.structures);
         const rights = await host.rights.actionsOf(user);
+        // A school's admin keeps the entry while the module is off there, to switch it back on.
         return user.structures.some(
-          (s) => (services[s]?.planning || services[s]?.incidents) && (rights[s] ?? []).includes(manifest.menu!.right),
+          (s) => ((services[s]?.planning || services[s]?.incidents) && (rights[s] ?? []).includes(manifest.menu!.right)) || (rights[s] ?? []).includes('module.configure'),
         );
       },
     });

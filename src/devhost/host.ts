@@ -56,7 +56,15 @@ export class ReferenceHost {
     this.app.disable('x-powered-by');
     this.app.set('trust proxy', process.env.TRUST_PROXY ?? false);
     if (options.httpLog !== false) {
-      this.app.use(pinoHttp({ logger: this.logger, genReqId: () => crypto.randomUUID(), quietReqLogger: true }));
+      // Cookies and tokens never reach the logs.
+      this.app.use(
+        pinoHttp({
+          logger: this.logger,
+          genReqId: () => crypto.randomUUID(),
+          quietReqLogger: true,
+          redact: { paths: ['req.headers.cookie', 'req.headers["x-csrf-token"]', 'req.headers.authorization', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+        }),
+      );
     } else {
       this.app.use((req, _res, next) => {
         (req as Request & { id: string }).id = crypto.randomUUID();

@@ -9,7 +9,8 @@ import { errorHandler, notFoundHandler, ErrorBody } from './errors';
 import { renderPage } from './render';
 import { apiRoutes } from './api';
 import { pageRoutes } from './pages';
-import { UnauthenticatedError } from '../errors';
+import { TooManyRequestsError, UnauthenticatedError } from '../errors';
+import { rateLimit } from 'express-rate-limit';
 import { isMultipart, parseMultipart, UploadedFile } from './multipart';
 
 /** Content-Security-Policy without 'unsafe-inline': no inline script or style in any page. */
@@ -25,6 +26,24 @@ export const CSP_DIRECTIVES = {
   objectSrc: ["'none'"],
   baseUri: ["'self'"],
 };
+
+/**
+ * Mutations per signed-in user and minute, counted in this process (a limit against a runaway script or a stuck
+ * button, not an accounting: with N processes a user gets at most N times the limit). 0 switches it off.
+ */
+function mutationRateLimit(ctx: ModuleContext) {
+  const limit = ctx.config.mutationRateLimit;
+  if (!limit) return (_req: Request, _res: Response, next: NextFunction) => next();
+  return rateLimit({
+    windowMs: 60_000,
+    limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    skip: (req, res) => req.method === 'GET' || req.method === 'HEAD' || !stateOf(res)?.user,
+    keyGenerator: (_req, res) => stateOf(res).user!.id,
+    handler: (_req, _res, next) => next(new TooManyRequestsError()),
+  });
+}
 
 function pageHandler(ctx: ModuleContext, def: PageRoute) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -57,6 +76,7 @@ export function createModuleRouter(ctx: ModuleContext): Router {
   router.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES }, crossOriginEmbedderPolicy: false }));
   router.use('/assets', express.static(path.join(MODULE_ROOT, 'public'), { maxAge: '1h', fallthrough: false }));
   router.use(requestState(ctx));
+  router.use(mutationRateLimit(ctx));
   router.use(express.json({ limit: '100kb' }));
   router.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   router.use('/api/v1', buildApiRouter(ctx, apiRoutes));

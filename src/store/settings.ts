@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 
-export type Service = 'planning' | 'incidents' | 'any';
+/** `none`: reachable even when the school has the module off (its admin must be able to switch it back on). */
+export type Service = 'planning' | 'incidents' | 'any' | 'none';
 
 export interface StructureSettingsRow {
   structure_id: string;
@@ -20,6 +21,7 @@ export interface StructureSettingsRow {
  * or off takes effect at once on every process, with no restart.
  */
 export async function serviceEnabled(knex: Knex, structureId: string, service: Service): Promise<boolean> {
+  if (service === 'none') return (await knex('rsv_structure_settings').where({ structure_id: structureId }).first('structure_id')) !== undefined;
   const row = await knex('rsv_structure_settings').select('planning_enabled', 'incidents_enabled').where({ structure_id: structureId }).first();
   if (!row) return false;
   if (service === 'planning') return row.planning_enabled;

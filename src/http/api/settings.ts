@@ -55,6 +55,7 @@ export const settingsRoutes: ApiRoute[] = [
     summary: "The school's settings: time zone, holidays, opening hours, service targets per severity, services on or off.",
     action: 'module.configure',
     scope: { kind: 'structure' },
+    service: 'none',
     async handler(c) {
       return present(c.module.knex, c.structureId);
     },
@@ -65,6 +66,7 @@ export const settingsRoutes: ApiRoute[] = [
     summary: 'Changes some of the settings (the fields given). Switching a service off hides it at once (no restart).',
     action: 'module.configure',
     scope: { kind: 'structure' },
+    service: 'none',
     body: settingsBody,
     example: { timeZone: 'Europe/Paris', holidays: [{ from: '2027-02-13', to: '2027-03-01', label: "Vacances d'hiver" }] },
     async handler(c) {

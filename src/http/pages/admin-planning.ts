@@ -145,6 +145,7 @@ export const planningAdminPages: PageRoute[] = [
   page({
     method: 'get',
     path: '/structures/:sid/admin',
+    service: 'none',
     summary: "The school admin's home: lists, import, settings, rights.",
     action: CONFIGURE,
     scope: { kind: 'structure' },
@@ -360,6 +361,7 @@ export const planningAdminPages: PageRoute[] = [
   page({
     method: 'get',
     path: '/structures/:sid/admin/settings',
+    service: 'none',
     summary: 'School settings: services on or off, time zone, holidays, opening hours.',
     action: CONFIGURE,
     scope: { kind: 'structure' },
@@ -371,6 +373,7 @@ export const planningAdminPages: PageRoute[] = [
   page({
     method: 'post',
     path: '/structures/:sid/admin/settings',
+    service: 'none',
     summary: 'Saves the school settings from the form.',
     action: CONFIGURE,
     scope: { kind: 'structure' },

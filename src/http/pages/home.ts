@@ -17,7 +17,7 @@ export const homePages: PageRoute[] = [
       ]);
       const schools = structures
         .map((s) => ({ ...s, services: services[s.id] ?? { planning: false, incidents: false }, actions: rights[s.id] ?? [] }))
-        .filter((s) => (s.services.planning || s.services.incidents) && s.actions.includes('module.access'));
+        .filter((s) => ((s.services.planning || s.services.incidents) && s.actions.includes('module.access')) || s.actions.includes('module.configure'));
       return { view: 'pages/home', title: state.t('common:module.name'), data: { schools } };
     },
   }),
