@@ -11,6 +11,8 @@ async function main(): Promise<void> {
     publicUrl: process.env.PUBLIC_URL || `http://${host}:${port}`,
     smtpCatcherPort: Number(process.env.SMTP_CATCHER_PORT || 2525),
     smtpUrl: process.env.SMTP_URL || undefined,
+    // DEMO_DATA=0: no demo schools or accounts (the benchmark brings its own data set).
+    demo: process.env.DEMO_DATA !== '0',
   });
   const server = started.referenceHost.app.listen(port, host, () => {
     started.referenceHost.logger.info(
