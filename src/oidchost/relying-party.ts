@@ -69,7 +69,9 @@ export class RelyingParty {
     try {
       return await this.configuration;
     } catch (error) {
-      throw new SignInRefused('providerUnavailable', `discovery of ${this.config.issuer} failed: ${describe(error)}`, { cause: error });
+      // Unreachable, or reachable but not the configured issuer (its metadata names another one): both stop here.
+      const unreachable = isNetworkError(error) || (error as { code?: string })?.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM';
+      throw new SignInRefused(unreachable ? 'providerUnavailable' : 'responseInvalid', `discovery of ${this.config.issuer} failed: ${describe(error)}`, { cause: error });
     }
   }
 
@@ -145,6 +147,13 @@ function describe(error: unknown): string {
   return String(error);
 }
 
+/** fetch failed, timed out or was refused: the provider is down or unreachable. */
+function isNetworkError(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  const code = (error as { code?: string; cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
+  return error instanceof TypeError || name === 'AbortError' || name === 'TimeoutError' || /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(code ?? '');
+}
+
 function classify(client: Awaited<ReturnType<typeof loadOpenidClient>>, error: unknown): SignInRefused {
   const detail = describe(error);
   if (error instanceof client.AuthorizationResponseError) return new SignInRefused('providerError', `${error.error}: ${error.error_description ?? ''}`, { cause: error });
@@ -152,9 +161,6 @@ function classify(client: Awaited<ReturnType<typeof loadOpenidClient>>, error: u
     return new SignInRefused(error.error === 'invalid_grant' ? 'codeRejected' : 'providerError', `${error.error}: ${error.error_description ?? ''}`, { cause: error });
   }
   if (error instanceof client.ClientError) return new SignInRefused('responseInvalid', detail, { cause: error });
-  // fetch failed: the provider is down or unreachable.
-  if (error instanceof TypeError || (error as { name?: string })?.name === 'AbortError' || (error as { name?: string })?.name === 'TimeoutError') {
-    return new SignInRefused('providerUnavailable', detail, { cause: error });
-  }
+  if (isNetworkError(error)) return new SignInRefused('providerUnavailable', detail, { cause: error });
   return new SignInRefused('responseInvalid', detail, { cause: error });
 }

@@ -89,7 +89,7 @@ export async function signInThroughProvider(
   rpOrigin: string,
   issuer: string,
   sub: string,
-  options: { returnTo?: string; stopAtCallback?: boolean } = {},
+  options: { returnTo?: string; stopAtCallback?: boolean; startUrl?: string } = {},
 ): Promise<Page & { history: string[]; callbackUrl?: string }> {
   const callbackUrl = { value: undefined as string | undefined };
   const stopAt = (next: URL) => {
@@ -99,12 +99,14 @@ export async function signInThroughProvider(
     }
     return false;
   };
-  const start = `${rpOrigin}/auth/login${options.returnTo ? `?returnTo=${encodeURIComponent(options.returnTo)}` : ''}`;
+  const start = options.startUrl ?? `${rpOrigin}/auth/login${options.returnTo ? `?returnTo=${encodeURIComponent(options.returnTo)}` : ''}`;
   let page = await browser.navigate(start, {}, stopAt);
+  const history = [...page.history];
   for (let step = 0; step < 4 && !callbackUrl.value && page.status === 200 && page.url.startsWith(`${issuer}/interaction/`); step++) {
     const consent = page.text.includes('name="prompt" value="consent"');
     const form: Record<string, string> = consent ? { prompt: 'consent' } : { prompt: 'login', login: sub, password: 'any' };
     page = await browser.navigate(new URL(formAction(page.text), page.url).href, { method: 'POST', form }, stopAt);
+    history.push(...page.history);
   }
-  return { ...page, callbackUrl: callbackUrl.value };
+  return { ...page, history, callbackUrl: callbackUrl.value };
 }

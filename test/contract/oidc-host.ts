@@ -28,10 +28,11 @@ export interface TestOidcHost extends StartedOidcHost {
  * real provider (oidc-provider over TLS) holding the demo people. The host trusts the provider's self-signed
  * certificate through a fetch given it (no global setting changed).
  */
-export async function startTestOidcHost(env: Record<string, string> = {}): Promise<TestOidcHost> {
+export async function startTestOidcHost(env: Record<string, string> | ((provider: TestProvider) => Record<string, string>) = {}): Promise<TestOidcHost> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const provider = await startTestProvider({ relyingPartyOrigins: [origin], accounts: demoAccounts() });
+  // Also the https origin: a test may play the host behind a TLS reverse proxy (PUBLIC_URL https://...).
+  const provider = await startTestProvider({ relyingPartyOrigins: [origin, `https://127.0.0.1:${port}`], accounts: demoAccounts() });
   const db = await createTestDatabase();
   const config = oidcConfigFromEnv({
     PUBLIC_URL: origin,
@@ -41,7 +42,7 @@ export async function startTestOidcHost(env: Record<string, string> = {}): Promi
     OIDC_CLIENT_ID: provider.clientId,
     OIDC_CLIENT_SECRET: provider.clientSecret,
     ENT_URL: TEST_ENT_URL,
-    ...env,
+    ...(typeof env === 'function' ? env(provider) : env),
   });
   const started = await startOidcHost(config, {
     db,
