@@ -104,3 +104,13 @@ export function levelsOffered(incident: IncidentFacts): SupportLevel[] {
   if (isResolved(incident.status)) return [];
   return SUPPORT_LEVELS.filter((l) => l > incident.level);
 }
+
+/**
+ * The report sent to the ENT editor (level 3) leaves out the personal data of pupils and of their parents: their
+ * names and logins are replaced by their profile. Staff are named (the editor may need to reach them); no login at all.
+ */
+export const PROFILES_LEFT_OUT_OF_REPORTS = ['Student', 'Relative'] as const;
+
+export function mayNameInReport(profile: string | null | undefined): boolean {
+  return Boolean(profile) && !(PROFILES_LEFT_OUT_OF_REPORTS as readonly string[]).includes(profile!);
+}

@@ -5,6 +5,8 @@ import { accountRoutes } from './accounts';
 import { bookingRoutes } from './bookings';
 import { adminEquipmentRoutes } from './admin-equipment';
 import { settingsRoutes } from './settings';
+import { incidentRoutes } from './incidents';
+import { incidentListRoutes } from './incident-lists';
 
 /** Every JSON API route of the module, under /api/v1. The authorization matrix test walks this list. */
-export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes];
+export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...incidentRoutes, ...incidentListRoutes];

@@ -3,6 +3,8 @@ import { homePages } from './home';
 import { planningPages } from './planning';
 import { planningAdminPages } from './admin-planning';
 import { referentsPages } from './referents';
+import { incidentPages } from './incidents';
+import { incidentListPages } from './incident-lists';
 
 /** Every HTML page of the module. */
-export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...referentsPages];
+export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...referentsPages, ...incidentPages, ...incidentListPages];

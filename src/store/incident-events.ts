@@ -1,0 +1,64 @@
+import type { Knex } from 'knex';
+import type { IncidentStatus } from '../domain/workflow';
+
+/** The kinds of history entries. Later issues add theirs (attachments, confirmations...). */
+export const INCIDENT_EVENT_KINDS = ['created', 'status_changed', 'comment', 'assigned', 'escalated', 'follower_added'] as const;
+export type IncidentEventKind = (typeof INCIDENT_EVENT_KINDS)[number];
+
+export interface IncidentEventInput {
+  incidentId: string;
+  structureId: string;
+  kind: IncidentEventKind;
+  /** The host id of the user who did it. */
+  actorId: string;
+  fromStatus?: IncidentStatus | null;
+  toStatus?: IncidentStatus | null;
+  comment?: string | null;
+  /** Kind-specific facts, e.g. {fromAssigneeId, toAssigneeId} or {fromLevel, toLevel, fromDomain, toDomain}. */
+  data?: Record<string, unknown>;
+}
+
+export interface IncidentEventRow {
+  id: string;
+  incident_id: string;
+  structure_id: string;
+  kind: IncidentEventKind;
+  actor_id: string;
+  from_status: IncidentStatus | null;
+  to_status: IncidentStatus | null;
+  comment: string | null;
+  data: Record<string, unknown>;
+  created_at: Date;
+}
+
+/**
+ * THE one way an incident event is written, always inside the transaction of the change it records ("nothing about an
+ * incident is ever updated without an event"). Requiring a transaction makes a forgotten one a type error.
+ *
+ * The notifications (mail outbox) hook in here, in the same transaction, so that a change and the mails it causes
+ * commit or roll back together.
+ */
+export async function appendIncidentEvent(trx: Knex.Transaction, event: IncidentEventInput): Promise<IncidentEventRow> {
+  const [row] = await trx('rsv_incident_events')
+    .insert({
+      incident_id: event.incidentId,
+      structure_id: event.structureId,
+      kind: event.kind,
+      actor_id: event.actorId,
+      from_status: event.fromStatus ?? null,
+      to_status: event.toStatus ?? null,
+      comment: event.comment ?? null,
+      data: JSON.stringify(event.data ?? {}),
+    })
+    .returning('*');
+  // The creation row already carries last_event_at = now(); every later event moves it ("my incidents" shows it).
+  if (event.kind !== 'created') {
+    await trx('rsv_incidents').where({ id: event.incidentId, structure_id: event.structureId }).update({ last_event_at: row.created_at });
+  }
+  return row as IncidentEventRow;
+}
+
+/** The history of one incident, oldest first. */
+export async function listIncidentEvents(knex: Knex, structureId: string, incidentId: string): Promise<IncidentEventRow[]> {
+  return knex('rsv_incident_events').where({ structure_id: structureId, incident_id: incidentId }).orderBy('id');
+}

@@ -1,0 +1,255 @@
+import type { Knex } from 'knex';
+import { IncidentStatus, OPEN_STATUSES, ExpertiseDomain } from '../domain/workflow';
+import type { IncidentEventKind } from './incident-events';
+
+export interface IncidentRow {
+  id: string;
+  structure_id: string;
+  equipment_id: string;
+  type_id: string;
+  severity_id: string;
+  description: string;
+  reporter_id: string;
+  assignee_id: string | null;
+  level: number;
+  domain: ExpertiseDomain | null;
+  status: IncidentStatus;
+  version: number;
+  out_of_service: boolean;
+  created_at: Date;
+  updated_at: Date;
+  taken_at: Date | null;
+  resolved_at: Date | null;
+  last_event_at: Date;
+}
+
+/** An incident with the labels of its equipment, type and severity (one query, for lists and the incident page). */
+export interface IncidentViewRow extends Omit<IncidentRow, 'description'> {
+  /** The whole description on the incident page; its first characters in lists. */
+  description: string;
+  equipment_name: string;
+  equipment_type_id: string;
+  equipment_type_name: string | null;
+  equipment_type_name_key: string | null;
+  type_label: string | null;
+  type_label_key: string | null;
+  type_retired_at: Date | null;
+  severity_label: string | null;
+  severity_label_key: string | null;
+  severity_retired_at: Date | null;
+  /** Only in "my incidents": the latest event. */
+  last_event_kind?: IncidentEventKind;
+  last_event_to_status?: IncidentStatus | null;
+}
+
+/** Characters of the description kept in lists. */
+export const EXCERPT_LENGTH = 160;
+
+/** Written out once, from the workflow's list: a literal IN list lets PostgreSQL use the partial "open" indexes. */
+const OPEN_SQL = `i.status IN (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+const LABEL_COLUMNS = [
+  'e.name as equipment_name',
+  'e.type_id as equipment_type_id',
+  'rt.name as equipment_type_name',
+  'rt.name_key as equipment_type_name_key',
+  'it.label as type_label',
+  'it.label_key as type_label_key',
+  'it.retired_at as type_retired_at',
+  'sv.label as severity_label',
+  'sv.label_key as severity_label_key',
+  'sv.retired_at as severity_retired_at',
+];
+
+const LIST_COLUMNS = [
+  'i.id', 'i.structure_id', 'i.equipment_id', 'i.type_id', 'i.severity_id', 'i.reporter_id', 'i.assignee_id', 'i.level', 'i.domain',
+  'i.status', 'i.version', 'i.out_of_service', 'i.created_at', 'i.updated_at', 'i.taken_at', 'i.resolved_at', 'i.last_event_at',
+];
+
+function withLabels(q: Knex.QueryBuilder): Knex.QueryBuilder {
+  return q
+    .join('rsv_equipment as e', function () {
+      this.on('e.id', 'i.equipment_id').andOn('e.structure_id', 'i.structure_id');
+    })
+    .join('rsv_resource_types as rt', function () {
+      this.on('rt.id', 'e.type_id').andOn('rt.structure_id', 'i.structure_id');
+    })
+    .join('rsv_incident_types as it', function () {
+      this.on('it.id', 'i.type_id').andOn('it.structure_id', 'i.structure_id');
+    })
+    .join('rsv_severities as sv', function () {
+      this.on('sv.id', 'i.severity_id').andOn('sv.structure_id', 'i.structure_id');
+    });
+}
+
+export interface NewIncident {
+  structureId: string;
+  equipmentId: string;
+  typeId: string;
+  severityId: string;
+  description: string;
+  reporterId: string;
+}
+
+export async function insertIncident(trx: Knex.Transaction, input: NewIncident): Promise<IncidentRow> {
+  const [row] = await trx('rsv_incidents')
+    .insert({
+      structure_id: input.structureId,
+      equipment_id: input.equipmentId,
+      type_id: input.typeId,
+      severity_id: input.severityId,
+      description: input.description,
+      reporter_id: input.reporterId,
+    })
+    .returning('*');
+  return row as IncidentRow;
+}
+
+/** The bare row, to decide a change on (read inside the change's transaction). */
+export async function getIncidentRow(knex: Knex, structureId: string, id: string): Promise<IncidentRow | undefined> {
+  return knex('rsv_incidents').where({ structure_id: structureId, id }).first();
+}
+
+export async function getIncidentView(knex: Knex, structureId: string, id: string): Promise<IncidentViewRow | undefined> {
+  return withLabels(knex('rsv_incidents as i'))
+    .where({ 'i.structure_id': structureId, 'i.id': id })
+    .first('i.*', ...LABEL_COLUMNS);
+}
+
+export type IncidentPatch = Partial<Pick<IncidentRow, 'status' | 'assignee_id' | 'level' | 'domain'>> & {
+  taken_at?: Date | Knex.Raw;
+  resolved_at?: Date | Knex.Raw | null;
+};
+
+/**
+ * Optimistic concurrency: the change applies only if nobody changed the incident since `version` was read.
+ * Returns null when somebody did (the caller answers 409).
+ */
+export async function updateIncidentVersioned(trx: Knex.Transaction, structureId: string, id: string, version: number, patch: IncidentPatch): Promise<IncidentRow | null> {
+  const rows = await trx('rsv_incidents')
+    .where({ structure_id: structureId, id, version })
+    .update({ ...patch, version: version + 1, updated_at: trx.fn.now() })
+    .returning('*');
+  return (rows[0] as IncidentRow | undefined) ?? null;
+}
+
+export interface IncidentFilter {
+  /** Only these statuses (none: all). */
+  statuses?: readonly IncidentStatus[];
+  typeId?: string;
+  severityId?: string;
+  equipmentId?: string;
+  /** A user id, or 'none' for unassigned. */
+  assignee?: string | { none: true };
+  /** Incidents the user reported or follows ("my incidents"). */
+  involving?: string;
+}
+
+function applyFilter(q: Knex.QueryBuilder, structureIds: string[], filter: IncidentFilter, withStatus: boolean): Knex.QueryBuilder {
+  // One structure: an equality, so that the (structure_id, ..., id DESC) indexes give the order without a sort.
+  if (structureIds.length === 1) q.where('i.structure_id', structureIds[0]!);
+  else q.whereIn('i.structure_id', structureIds);
+  if (withStatus && filter.statuses) {
+    const open = filter.statuses.length === OPEN_STATUSES.length && OPEN_STATUSES.every((s) => filter.statuses!.includes(s));
+    if (open) q.whereRaw(OPEN_SQL);
+    else if (filter.statuses.length === 1) q.where('i.status', filter.statuses[0]!);
+    else q.whereIn('i.status', [...filter.statuses]);
+  }
+  if (filter.typeId) q.where('i.type_id', filter.typeId);
+  if (filter.severityId) q.where('i.severity_id', filter.severityId);
+  if (filter.equipmentId) q.where('i.equipment_id', filter.equipmentId);
+  if (filter.assignee !== undefined) {
+    if (typeof filter.assignee === 'string') q.where('i.assignee_id', filter.assignee);
+    else q.whereNull('i.assignee_id');
+  }
+  if (filter.involving) {
+    const userId = filter.involving;
+    q.where(function () {
+      this.where('i.reporter_id', userId).orWhereIn(
+        'i.id',
+        function () {
+          this.select('f.incident_id').from('rsv_incident_followers as f').whereIn('f.structure_id', structureIds).where('f.user_id', userId);
+        },
+      );
+    });
+  }
+  return q;
+}
+
+/**
+ * Newest first, by keyset: `beforeId` is the last id of the previous page. Never OFFSET: a page costs the same at the
+ * end of 100,000 incidents as at the start, and incidents declared meanwhile (higher ids) never shift the walk.
+ * Returns up to `limit + 1` rows so the caller knows whether there is a next page.
+ */
+export async function listIncidents(
+  knex: Knex,
+  structureIds: string[],
+  filter: IncidentFilter,
+  page: { limit: number; beforeId?: string; withLastEvent?: boolean },
+): Promise<IncidentViewRow[]> {
+  if (!structureIds.length) return [];
+  const q = withLabels(knex('rsv_incidents as i')).select(
+    ...LIST_COLUMNS,
+    knex.raw('left(i.description, ?) as description', [EXCERPT_LENGTH]),
+    ...LABEL_COLUMNS,
+  );
+  applyFilter(q, structureIds, filter, true);
+  if (page.beforeId) q.where('i.id', '<', page.beforeId);
+  if (page.withLastEvent) {
+    q.select('le.kind as last_event_kind', 'le.to_status as last_event_to_status').joinRaw(
+      `LEFT JOIN LATERAL (SELECT ev.kind, ev.to_status FROM rsv_incident_events ev WHERE ev.incident_id = i.id ORDER BY ev.id DESC LIMIT 1) le ON true`,
+    );
+  }
+  return q.orderBy('i.id', 'desc').limit(page.limit + 1);
+}
+
+/** Counts per status under the same filters (except the status): the inbox's tabs. */
+export async function countByStatus(knex: Knex, structureIds: string[], filter: IncidentFilter): Promise<Record<IncidentStatus, number>> {
+  const counts = { new: 0, taken: 0, in_progress: 0, dismissed: 0, closed: 0 } as Record<IncidentStatus, number>;
+  if (!structureIds.length) return counts;
+  const q = knex('rsv_incidents as i').select('i.status').count<Array<{ status: IncidentStatus; count: string }>>('* as count').groupBy('i.status');
+  applyFilter(q, structureIds, filter, false);
+  for (const row of await q) counts[row.status] = Number(row.count);
+  return counts;
+}
+
+/** The open incidents of one equipment ("me too" on the declaration form), newest first. */
+export async function openIncidentsOfEquipment(knex: Knex, structureId: string, equipmentId: string, limit = 20): Promise<IncidentViewRow[]> {
+  return (await listIncidents(knex, [structureId], { equipmentId, statuses: OPEN_STATUSES }, { limit })).slice(0, limit);
+}
+
+export async function isFollower(knex: Knex, structureId: string, incidentId: string, userId: string): Promise<boolean> {
+  const row = await knex('rsv_incident_followers').where({ structure_id: structureId, incident_id: incidentId, user_id: userId }).first('user_id');
+  return Boolean(row);
+}
+
+/** Adds a follower once; true when the user was not following yet. */
+export async function addFollower(trx: Knex.Transaction, structureId: string, incidentId: string, userId: string): Promise<boolean> {
+  const { rows } = await trx.raw<{ rows: unknown[] }>(
+    `INSERT INTO rsv_incident_followers (incident_id, user_id, structure_id) VALUES (?, ?, ?)
+     ON CONFLICT (incident_id, user_id) DO NOTHING RETURNING user_id`,
+    [incidentId, userId, structureId],
+  );
+  return rows.length > 0;
+}
+
+export async function followerIds(knex: Knex, structureId: string, incidentId: string): Promise<string[]> {
+  return knex('rsv_incident_followers').where({ structure_id: structureId, incident_id: incidentId }).orderBy('created_at').pluck('user_id');
+}
+
+/** Equipment a declaration may name: the school's, not retired, of a type not retired. */
+export async function declarableEquipment(knex: Knex, structureId: string, equipmentId: string): Promise<{ id: string; name: string } | undefined> {
+  return knex('rsv_equipment as e')
+    .join('rsv_resource_types as t', 't.id', 'e.type_id')
+    .where({ 'e.structure_id': structureId, 'e.id': equipmentId })
+    .whereNull('e.retired_at')
+    .whereNull('t.retired_at')
+    .first('e.id', 'e.name');
+}
+
+/** The school of an equipment, among the user's schools (the declaration link carries only the equipment). */
+export async function structureOfEquipment(knex: Knex, equipmentId: string, structureIds: string[]): Promise<string | undefined> {
+  if (!structureIds.length) return undefined;
+  const row = await knex('rsv_equipment').where({ id: equipmentId }).whereIn('structure_id', structureIds).first('structure_id');
+  return row?.structure_id;
+}
