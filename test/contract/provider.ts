@@ -27,6 +27,8 @@ export interface TestProviderOptions {
   accounts?: Array<{ sub: string; claims: Record<string, unknown> }>;
   /** Reuse a certificate (e.g. one a child process already trusts). */
   certificate?: TestCertificate;
+  /** Default: a free port. */
+  port?: number;
 }
 
 export const TEST_CLIENT_ID = 'reservations-incident';
@@ -39,7 +41,7 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
     res.end();
   };
   const server = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const issuer = `https://127.0.0.1:${port}`;
   const accounts = new Map<string, Record<string, unknown>>((options.accounts ?? []).map((a) => [a.sub, a.claims]));
