@@ -2,12 +2,16 @@ import type { Migration } from '../src/db';
 import * as foundation from './20261123_0001_foundation';
 import * as planning from './20261123_0002_planning';
 import * as incidents from './20261123_0003_incidents';
+import * as stats from './20261123_0007_stats';
+import * as notifications from './20261123_0004_notifications';
 
 /** The module's migrations, in order. Forward-only: never edit one that has shipped, add a new one. */
 export const moduleMigrations: Migration[] = [
   { name: '20261123_0001_foundation', up: foundation.up },
   { name: '20261123_0002_planning', up: planning.up },
   { name: '20261123_0003_incidents', up: incidents.up },
+  { name: '20261123_0004_notifications', up: notifications.up },
+  { name: '20261123_0007_stats', up: stats.up },
 ];
 
 export const MODULE_MIGRATIONS_TABLE = 'knex_migrations_rsv';

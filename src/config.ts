@@ -16,6 +16,11 @@ export interface ModuleConfig {
   runWorker: boolean;
   /** Whether new structures get the module switched on. */
   enableNewStructures: boolean;
+  /** Seconds before a failed mail is retried (pg-boss doubles it at each try) and how many tries. */
+  mailRetryDelaySeconds: number;
+  mailRetryLimit: number;
+  /** How often the mail worker looks for work when nothing woke it. */
+  workerPollingSeconds: number;
   /** Mutations per user, minute and process before 429 (0: no limit). */
   mutationRateLimit: number;
 }
@@ -29,6 +34,9 @@ export function moduleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Modul
     maxFileBytes: Number(env.MAX_FILE_BYTES || 10 * 1024 * 1024),
     runWorker: env.RUN_WORKER !== '0',
     enableNewStructures: env.ENABLE_NEW_STRUCTURES !== '0',
+    mailRetryDelaySeconds: Number(env.MAIL_RETRY_DELAY_SECONDS || 30),
+    mailRetryLimit: Number(env.MAIL_RETRY_LIMIT || 8),
+    workerPollingSeconds: Number(env.WORKER_POLLING_SECONDS || 2),
     mutationRateLimit: Number(env.MUTATION_RATE_LIMIT ?? 300),
   };
 }

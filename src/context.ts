@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Host } from './host';
 import type { Manifest } from './manifest';
 import type { ModuleConfig } from './config';
+import type { Notifier } from './notifications/notifier';
 
 /** What every part of the module receives explicitly (no global singletons). */
 export interface ModuleContext {
@@ -13,4 +14,6 @@ export interface ModuleContext {
   logger: Logger;
   /** Secret for CSRF tokens and signed links (from config or generated once and kept in the database). */
   secret: string;
+  /** The mail outbox's worker side (wakes after commits, delivers, retries). */
+  notifier: Notifier;
 }

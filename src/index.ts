@@ -10,6 +10,7 @@ import { moduleMigrations, MODULE_MIGRATIONS_TABLE } from '../migrations';
 import { createModuleRouter } from './http/router';
 import { installStructure } from './services/install';
 import { enabledServicesOf } from './store/settings';
+import { Notifier } from './notifications/notifier';
 
 export type { Host } from './host';
 export { HOOK_API_VERSION } from './host';
@@ -17,6 +18,8 @@ export { HOOK_API_VERSION } from './host';
 export interface InstallOptions {
   config?: Partial<ModuleConfig>;
   logger?: Logger;
+  /** The database schema the host gave the module (for the job queue's own schema beside it). */
+  databaseSchema?: string;
   /** A manifest already read by the host (else module.json beside the code is read). */
   manifest?: Manifest;
 }
@@ -63,10 +66,24 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
   }
   const logger = options.logger ?? pino({ name: manifest.name });
   const config: ModuleConfig = { ...moduleConfigFromEnv(), ...options.config };
-  const knex = host.database.knex;
-  await migrate(knex, MODULE_MIGRATIONS_TABLE, moduleMigrations);
-  const secret = await moduleSecret({ knex }, config.secret);
-  const context: ModuleContext = { host, knex, manifest, config, logger, secret };
+  const baseKnex = host.database.knex;
+  await migrate(baseKnex, MODULE_MIGRATIONS_TABLE, moduleMigrations);
+  const secret = await moduleSecret({ knex: baseKnex }, config.secret);
+  const context = { host, manifest, config, logger, secret } as ModuleContext;
+  const notifier = new Notifier(context, baseKnex, {
+    runWorker: config.runWorker,
+    smtpUrl: config.smtpUrl,
+    mailFrom: config.mailFrom,
+    retryDelaySeconds: config.mailRetryDelaySeconds,
+    retryLimit: config.mailRetryLimit,
+    pollingIntervalSeconds: config.workerPollingSeconds,
+    schema: options.databaseSchema ?? 'public',
+  });
+  // Transactions opened from this knex carry the outbox's waker: a change that records a notification wakes the
+  // worker once committed, without any caller passing it along.
+  context.knex = baseKnex.withUserParams({ outbox: notifier });
+  context.notifier = notifier;
+  const knex = context.knex;
 
   await host.rights.declare(manifest.securedActions);
   if (manifest.menu) {
@@ -87,6 +104,7 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
     });
   }
   for (const structure of await host.directory.listStructures()) await installStructure(context, structure.id);
+  await notifier.start();
   const router = createModuleRouter(context);
   host.http.mount(manifest.prefix, router);
   logger.info({ host: host.name, prefix: manifest.prefix }, 'module installed');
@@ -95,6 +113,8 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
     context,
     router,
     installStructure: (structureId) => installStructure(context, structureId),
-    close: async () => {},
+    close: async () => {
+      await notifier.stop();
+    },
   };
 }

@@ -42,7 +42,7 @@ export async function startReferenceHost(options: StartReferenceHostOptions = {}
   const mailCatcher = new MailCatcher(db.knex);
   await mailCatcher.start(options.smtpCatcherPort ?? 0);
   const referenceHost = new ReferenceHost({ knex: db.knex, kind: db.kind, publicUrl: options.publicUrl ?? 'http://127.0.0.1:3000', logger, httpLog: options.httpLog, mailCatcher });
-  const module = await install(referenceHost.host, { logger, config: { smtpUrl: options.smtpUrl ?? mailCatcher.url, ...options.config } });
+  const module = await install(referenceHost.host, { logger, databaseSchema: db.schema, config: { smtpUrl: options.smtpUrl ?? mailCatcher.url, ...options.config } });
   if (options.demo !== false) await seedDemoEquipment(module.context);
   referenceHost.finish();
   return {

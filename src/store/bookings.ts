@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { recordNotification } from '../notifications/outbox';
 
 export interface BookingRow {
   id: string;
@@ -71,12 +72,28 @@ export async function getBooking(knex: Knex, structureId: string, id: string): P
     .first('b.*', 'e.name as equipment_name', 'e.type_id', 't.color');
 }
 
-/** Every change to a booking goes through here, in the change's transaction (notifications hook in here). */
+/** The booking changes that are told by mail (the owner, or the validators for a request). */
+const TOLD = new Set(['requested', 'validated', 'refused', 'cancelled']);
+
+/**
+ * Every change to a booking goes through here, in the change's transaction, with its notification: one per change,
+ * however many occurrences of a series it touched.
+ */
 export async function appendBookingEvent(
-  trx: Knex,
+  trx: Knex.Transaction,
   event: { bookingIds: string[]; structureId: string; kind: string; actorId: string; data?: Record<string, unknown> },
 ): Promise<void> {
   if (!event.bookingIds.length) return;
+  if (TOLD.has(event.kind)) {
+    await recordNotification(trx, {
+      structureId: event.structureId,
+      kind: `booking.${event.kind}`,
+      subjectType: 'booking',
+      subjectId: event.bookingIds[0]!,
+      actorId: event.actorId,
+      data: { ...event.data, count: event.bookingIds.length },
+    });
+  }
   await trx('rsv_booking_events').insert(
     event.bookingIds.map((bookingId) => ({
       booking_id: bookingId,

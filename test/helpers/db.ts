@@ -18,6 +18,7 @@ export async function createTestDatabase(): Promise<Database & { dropAll(): Prom
       const client = new Client({ connectionString: target });
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.query(`DROP SCHEMA IF EXISTS ${schema}_pgboss CASCADE`);
       await client.end();
     },
   };

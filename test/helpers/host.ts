@@ -56,6 +56,8 @@ export async function startTestHost(options: Partial<StartReferenceHostOptions> 
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     publicUrl: 'http://127.0.0.1:3000',
     ...options,
+    // Quick retries and polling, so that tests of a mail server that is down take seconds, not minutes.
+    config: { mailRetryDelaySeconds: 1, workerPollingSeconds: 0.5, ...options.config },
   });
   const app = started.referenceHost.app;
   const host: TestHost = {

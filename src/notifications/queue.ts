@@ -1,0 +1,46 @@
+import PgBoss from 'pg-boss';
+import type { Knex } from 'knex';
+
+/**
+ * pg-boss, the PostgreSQL job queue, on the module's own database connection: through knex's pool, so that it runs
+ * unchanged on PostgreSQL and on embedded PGlite (one connection, no LISTEN needed: pg-boss polls). Its tables live
+ * in their own schema.
+ */
+export function bossSchemaFor(schema: string): string {
+  return schema === 'public' ? 'rsv_pgboss' : `${schema}_pgboss`.slice(0, 63);
+}
+
+interface QueryableConnection {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  exec?: (text: string) => Promise<Array<{ rows: unknown[] }>>;
+}
+
+export function knexExecutor(knex: Knex): PgBoss.Db {
+  const client = knex.client as unknown as { acquireConnection(): Promise<QueryableConnection>; releaseConnection(c: QueryableConnection): Promise<void> };
+  return {
+    async executeSql(text: string, values: unknown[]) {
+      const connection = await client.acquireConnection();
+      try {
+        // PGlite's extended protocol takes one statement; pg-boss sends its migrations as one script without values.
+        if ((!values || values.length === 0) && connection.exec) {
+          const results = await connection.exec(text);
+          return { rows: results.length ? results[results.length - 1]!.rows : [] };
+        }
+        const result = await connection.query(text, values ?? []);
+        return { rows: result.rows };
+      } finally {
+        await client.releaseConnection(connection);
+      }
+    },
+  };
+}
+
+export function createBoss(knex: Knex, schema: string, options: { supervise: boolean }): PgBoss {
+  return new PgBoss({
+    db: knexExecutor(knex),
+    schema: bossSchemaFor(schema),
+    supervise: options.supervise,
+    schedule: options.supervise,
+    migrate: true,
+  });
+}
