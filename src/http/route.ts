@@ -34,7 +34,7 @@ export const SCOPED_TABLES = {
   severity: 'rsv_severities',
   attachment: 'rsv_attachments',
   unavailability: 'rsv_unavailabilities',
-  outbox: 'rsv_outbox',
+  delivery: 'rsv_deliveries',
 } as const;
 export type ScopedTable = keyof typeof SCOPED_TABLES;
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { IncidentStatus } from '../domain/workflow';
+import { recordNotification } from '../notifications/outbox';
 
 /** The kinds of history entries. Later issues add theirs (attachments, confirmations...). */
 export const INCIDENT_EVENT_KINDS = ['created', 'status_changed', 'comment', 'assigned', 'escalated', 'follower_added'] as const;
@@ -51,6 +52,18 @@ export async function appendIncidentEvent(trx: Knex.Transaction, event: Incident
       data: JSON.stringify(event.data ?? {}),
     })
     .returning('*');
+  // Told by mail in the same transaction (a follower joining is not news for anyone).
+  if (event.kind !== 'follower_added') {
+    await recordNotification(trx, {
+      structureId: event.structureId,
+      kind: `incident.${event.kind}`,
+      subjectType: 'incident',
+      subjectId: event.incidentId,
+      eventId: String(row.id),
+      actorId: event.actorId,
+      data: { to: event.toStatus ?? null, level: (event.data as { toLevel?: number } | undefined)?.toLevel ?? null },
+    });
+  }
   // The creation row already carries last_event_at = now(); every later event moves it ("my incidents" shows it).
   if (event.kind !== 'created') {
     await trx('rsv_incidents').where({ id: event.incidentId, structure_id: event.structureId }).update({ last_event_at: row.created_at });

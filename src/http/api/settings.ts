@@ -26,6 +26,10 @@ export const settingsBody = z
     serviceTargets: z.record(z.string().regex(/^\d{1,18}$/), z.object({ takeInChargeHours: z.number().positive().max(2000), resolveHours: z.number().positive().max(10000) }).strict()),
     reopenDays: z.number().int().min(0).max(365),
     showBookingOwners: z.boolean(),
+    /** A second address for the referents' shared mailbox. */
+    extraMailbox: z.string().max(254).email('an e-mail address').nullable(),
+    /** Where level-3 escalations (the ENT editor) are mailed. */
+    editorEmail: z.string().max(254).email('an e-mail address').nullable(),
     services: z.object({ planning: z.boolean(), incidents: z.boolean() }).strict(),
   })
   .partial()
@@ -44,6 +48,8 @@ async function present(knex: import('knex').Knex, structureId: string) {
     ),
     reopenDays: s.reopen_days,
     showBookingOwners: s.show_booking_owners,
+    extraMailbox: s.extra_mailbox,
+    editorEmail: s.editor_email,
     services: { planning: s.planning_enabled, incidents: s.incidents_enabled },
   };
 }
@@ -79,6 +85,8 @@ export const settingsRoutes: ApiRoute[] = [
         if (b.openingHours !== undefined) patch.opening_hours = JSON.stringify(b.openingHours);
         if (b.reopenDays !== undefined) patch.reopen_days = b.reopenDays;
         if (b.showBookingOwners !== undefined) patch.show_booking_owners = b.showBookingOwners;
+        if (b.extraMailbox !== undefined) patch.extra_mailbox = b.extraMailbox;
+        if (b.editorEmail !== undefined) patch.editor_email = b.editorEmail;
         if (b.services !== undefined) {
           patch.planning_enabled = b.services.planning;
           patch.incidents_enabled = b.services.incidents;
