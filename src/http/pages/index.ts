@@ -2,9 +2,10 @@ import type { PageRoute } from '../route';
 import { homePages } from './home';
 import { planningPages } from './planning';
 import { planningAdminPages } from './admin-planning';
+import { rightsPages } from './rights';
 import { referentsPages } from './referents';
 import { incidentPages } from './incidents';
 import { incidentListPages } from './incident-lists';
 
 /** Every HTML page of the module. */
-export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...referentsPages, ...incidentPages, ...incidentListPages];
+export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...rightsPages, ...referentsPages, ...incidentPages, ...incidentListPages];
