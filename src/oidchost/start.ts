@@ -68,6 +68,7 @@ export async function startOidcHost(config: OidcHostConfig, options: StartOidcHo
       await migrate(db.knex, OIDC_MIGRATIONS_TABLE, oidcHostMigrations);
       const installed = await install(oidcHost.host, {
         logger,
+        databaseSchema: db.schema,
         config: { secret: config.sessionSecret, ...(config.smtpUrl ? { smtpUrl: config.smtpUrl } : {}), ...options.moduleConfig },
       });
       // install() ran the install step for every structure already known.

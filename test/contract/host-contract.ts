@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
 import type { HostUser } from '../../src/host';
+import type { CaughtMail } from '../../src/devhost/mailcatcher';
 import { clientFor, ContractClient, ContractSubject } from './subjects';
 
 /**
@@ -288,9 +289,23 @@ export function describeHostContract(label: string, makeSubject: () => Promise<C
     });
 
     describe('mail', () => {
-      test.todo(
-        "mail goes out through the host's SMTP configuration, and once: a declaration's mail reaches the SMTP server exactly once — pending the notifications issue (outbox worker)",
-      );
+      it("goes out to the user's address from the host's directory, once", async () => {
+        const knex = s.module.context.knex;
+        const wifi = await knex('rsv_equipment').where({ structure_id: 'college-a', seed_code: 'wifi' }).first('id');
+        const type = await knex('rsv_incident_types').where({ structure_id: 'college-a', seed_code: 'hardware' }).first('id');
+        const severity = await knex('rsv_severities').where({ structure_id: 'college-a', seed_code: 'repair' }).first('id');
+        const res = await teacher.post('/structures/college-a/incidents', { equipmentId: String(wifi.id), typeId: String(type.id), severityId: String(severity.id), description: 'Le wifi du CDI ne répond plus.' });
+        expect(res.status).toBe(201);
+        const mine = (all: CaughtMail[]) => all.filter((m) => m.subject.startsWith(`[#${res.body.id}]`));
+        const until = Date.now() + 20_000;
+        while (Date.now() < until && !mine(await s.mails()).some((m) => m.to.includes(teacherUser.email!))) await new Promise((r) => setTimeout(r, 150));
+        await new Promise((r) => setTimeout(r, 1500)); // time for a duplicate to show, if any
+        const mails = mine(await s.mails());
+        expect(mails.filter((m) => m.to.includes(teacherUser.email!))).toHaveLength(1);
+        const pairs = mails.map((m) => `${m.to.join(',')} ${m.subject}`);
+        expect(new Set(pairs).size).toBe(pairs.length);
+        expect(mails[0]!.text).toContain(`${s.host.http.publicUrl()}/reservations/incidents/${res.body.id}`);
+      }, 40_000);
     });
   });
 }

@@ -5,6 +5,7 @@ import { oidcConfigFromEnv, OidcHostConfig } from '../../src/oidchost/config';
 import { startOidcHost, StartedOidcHost } from '../../src/oidchost/start';
 import { fetchTrusting } from '../../src/oidchost/fetch';
 import { createTestDatabase } from '../helpers/db';
+import { MailCatcher } from '../../src/devhost/mailcatcher';
 import { Browser, signInThroughProvider } from './browser';
 import { demoAccounts, freePort, subOf } from './fixtures';
 import { startTestProvider, TestProvider } from './provider';
@@ -17,6 +18,8 @@ export interface TestOidcHost extends StartedOidcHost {
   origin: string;
   config: OidcHostConfig;
   server: Server;
+  /** A real SMTP server on loopback that keeps what the module sends (SMTP_URL points to it). */
+  mailCatcher: MailCatcher;
   newBrowser(): Browser;
   /** A person signs in through the provider in a new browser; returns the browser and its session cookie header. */
   signIn(login: string, options?: { sub?: string }): Promise<{ browser: Browser; cookie: string; status: number; location: string | null }>;
@@ -34,6 +37,8 @@ export async function startTestOidcHost(env: Record<string, string> | ((provider
   // Also the https origin: a test may play the host behind a TLS reverse proxy (PUBLIC_URL https://...).
   const provider = await startTestProvider({ relyingPartyOrigins: [origin, `https://127.0.0.1:${port}`], accounts: demoAccounts() });
   const db = await createTestDatabase();
+  const mailCatcher = new MailCatcher(db.knex);
+  await mailCatcher.start(0);
   const config = oidcConfigFromEnv({
     PUBLIC_URL: origin,
     DATABASE_URL: 'postgres://unused-the-test-passes-its-database',
@@ -42,6 +47,7 @@ export async function startTestOidcHost(env: Record<string, string> | ((provider
     OIDC_CLIENT_ID: provider.clientId,
     OIDC_CLIENT_SECRET: provider.clientSecret,
     ENT_URL: TEST_ENT_URL,
+    SMTP_URL: mailCatcher.url,
     ...(typeof env === 'function' ? env(provider) : env),
   });
   const started = await startOidcHost(config, {
@@ -50,6 +56,8 @@ export async function startTestOidcHost(env: Record<string, string> | ((provider
     httpLog: false,
     fetch: fetchTrusting(provider.certificate.cert),
     housekeeping: false,
+    // Quick retries and polling, as the reference host's tests have.
+    moduleConfig: { mailRetryDelaySeconds: 1, workerPollingSeconds: 0.5 },
   });
   const server = started.oidcHost.app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -60,6 +68,7 @@ export async function startTestOidcHost(env: Record<string, string> | ((provider
     origin,
     config,
     server,
+    mailCatcher,
     newBrowser,
     async signIn(login, options = {}) {
       const browser = newBrowser();
@@ -70,6 +79,7 @@ export async function startTestOidcHost(env: Record<string, string> | ((provider
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await started.close();
+      await mailCatcher.stop();
       await db.dropAll();
       await provider.stop();
     },

@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import type { Host, MenuEntry } from '../../src/host';
 import type { InstalledModule } from '../../src';
+import type { CaughtMail } from '../../src/devhost/mailcatcher';
 import { startTestHost } from '../helpers/host';
 import { startTestOidcHost } from './oidc-host';
 
@@ -31,6 +32,8 @@ export interface ContractSubject {
   signIn(login: string): Promise<ContractClient>;
   /** A school the host did not know appears (as it happens on this host). */
   addStructure(id: string, name: string): Promise<void>;
+  /** What the SMTP server this host's module sends to has received, newest first. */
+  mails(): Promise<CaughtMail[]>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +80,7 @@ export async function referenceSubject(): Promise<ContractSubject> {
       await h.db.knex('host_structures').insert({ id, name }).onConflict('id').ignore();
       await h.module.installStructure(id);
     },
+    mails: () => h.mailCatcher.list(2000),
     stop: () => h.stop(),
   };
 }
@@ -101,6 +105,7 @@ export async function oidcSubject(): Promise<ContractSubject> {
       const { status } = await h.signIn('', { sub });
       if (status !== 200) throw new Error(`first sign-in of ${id} ended with ${status}`);
     },
+    mails: () => h.mailCatcher.list(2000),
     stop: () => h.stop(),
   };
 }

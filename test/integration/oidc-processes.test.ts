@@ -9,6 +9,7 @@ import { Browser, signInThroughProvider } from '../contract/browser';
 import { demoAccounts, freePort, subOf } from '../contract/fixtures';
 import { startTestProvider, TestProvider } from '../contract/provider';
 import { makeTestCertificate, TestCertificate } from '../contract/tls';
+import { MailCatcher } from '../../src/devhost/mailcatcher';
 
 /**
  * Two processes of the OpenID Connect host on one database, as `npm run start:prod` runs them in production
@@ -19,6 +20,11 @@ import { makeTestCertificate, TestCertificate } from '../contract/tls';
 const ROOT = path.join(__dirname, '..', '..');
 const SECRET = 'two-processes-share-this-session-secret-0123456789';
 const onPostgres = testDatabaseKind() === 'postgres';
+
+interface SessionBody {
+  user: { id: string; login: string; displayName: string; profile: string };
+  csrfToken: string;
+}
 
 interface Backend {
   name: string;
@@ -36,6 +42,7 @@ let proxyOrigin: string;
 const backends: Backend[] = [];
 const servedBy: string[] = [];
 let filesDir: string;
+let mailCatcher: MailCatcher;
 
 async function waitHealthy(backend: Backend): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -71,6 +78,9 @@ function startBackend(name: string, port: number, publicUrl: string, extraEnv: R
     TRUST_PROXY: 'loopback',
     FILES_DIR: filesDir,
     LOG_LEVEL: 'warn',
+    SMTP_URL: mailCatcher.url,
+    MAIL_RETRY_DELAY_SECONDS: '1',
+    WORKER_POLLING_SECONDS: '0.5',
     ...extraEnv,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -117,8 +127,11 @@ async function stopBackend(backend: Backend): Promise<void> {
     proxy = await startRoundRobinProxy(backends);
     proxyOrigin = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     provider = await startTestProvider({ relyingPartyOrigins: [proxyOrigin], accounts: demoAccounts(), certificate });
-    // Both start at the same moment on an empty schema: migrations and install take turns (advisory lock).
-    backends.push(startBackend('A', portA, proxyOrigin, { RUN_WORKER: '1' }), startBackend('B', portB, proxyOrigin, { RUN_WORKER: '0' }));
+    mailCatcher = new MailCatcher(db.knex);
+    await mailCatcher.start(0);
+    // Both start at the same moment on an empty schema: migrations and install take turns (advisory lock). Both run
+    // the mail worker here (deploy/ runs it in one): the stronger case for "each mail once".
+    backends.push(startBackend('A', portA, proxyOrigin, { RUN_WORKER: '1' }), startBackend('B', portB, proxyOrigin, { RUN_WORKER: '1' }));
     await Promise.all(backends.map(waitHealthy));
   }, 120_000);
 
@@ -126,6 +139,7 @@ async function stopBackend(backend: Backend): Promise<void> {
     await Promise.all(backends.map(stopBackend));
     if (proxy) await new Promise<void>((resolve) => proxy.close(() => resolve()));
     await provider?.stop();
+    await mailCatcher?.stop();
     certificate?.remove();
     if (filesDir) fs.rmSync(filesDir, { recursive: true, force: true });
     await db?.dropAll();
@@ -149,7 +163,7 @@ async function stopBackend(backend: Backend): Promise<void> {
     expect(new Set(servedBy.slice(before))).toEqual(new Set(['A', 'B']));
     const cookie = browser.cookieHeader(proxyOrigin);
     const answers = await Promise.all(
-      backends.map((b) => fetch(`${b.origin}/reservations/api/v1/session`, { headers: { cookie, accept: 'application/json' } }).then(async (r) => ({ status: r.status, body: await r.json() }))),
+      backends.map((b) => fetch(`${b.origin}/reservations/api/v1/session`, { headers: { cookie, accept: 'application/json' } }).then(async (r) => ({ status: r.status, body: (await r.json()) as SessionBody }))),
     );
     for (const answer of answers) {
       expect(answer.status).toBe(200);
@@ -164,7 +178,7 @@ async function stopBackend(backend: Backend): Promise<void> {
     await signInThroughProvider(browser, proxyOrigin, provider.issuer, subOf('direction'));
     const cookie = browser.cookieHeader(proxyOrigin);
     const [a, b] = backends as [Backend, Backend];
-    const session = await (await fetch(`${a.origin}/reservations/api/v1/session`, { headers: { cookie, accept: 'application/json' } })).json();
+    const session = (await (await fetch(`${a.origin}/reservations/api/v1/session`, { headers: { cookie, accept: 'application/json' } })).json()) as SessionBody;
     const put = await fetch(`${b.origin}/reservations/api/v1/structures/college-a/functional-account/delegates`, {
       method: 'PUT',
       headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': session.csrfToken, accept: 'application/json' },
@@ -192,7 +206,35 @@ async function stopBackend(backend: Backend): Promise<void> {
     expect(await db.knex('rsv_incident_types').where({ structure_id: 'college-twin' })).toHaveLength(5);
   });
 
-  test.todo('each mail is sent once with two processes (one runs the outbox worker, RUN_WORKER=0 on the other) — pending the notifications issue');
+  it('each mail is sent once, with the mail worker running in both processes', async () => {
+    const browser = new Browser(certificate.cert);
+    await signInThroughProvider(browser, proxyOrigin, provider.issuer, subOf('enseignant'));
+    const cookie = browser.cookieHeader(proxyOrigin);
+    const [a, b] = backends as [Backend, Backend];
+    const session = (await (await fetch(`${a.origin}/reservations/api/v1/session`, { headers: { cookie, accept: 'application/json' } })).json()) as SessionBody;
+    const wifi = await db.knex('rsv_equipment').where({ structure_id: 'college-a', seed_code: 'wifi' }).first('id');
+    const type = await db.knex('rsv_incident_types').where({ structure_id: 'college-a', seed_code: 'hardware' }).first('id');
+    const severity = await db.knex('rsv_severities').where({ structure_id: 'college-a', seed_code: 'repair' }).first('id');
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const target = i % 2 === 0 ? a : b;
+      const res = await fetch(`${target.origin}/reservations/api/v1/structures/college-a/incidents`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': session.csrfToken, accept: 'application/json' },
+        body: JSON.stringify({ equipmentId: String(wifi.id), typeId: String(type.id), severityId: String(severity.id), description: `Panne numéro ${i}` }),
+      });
+      expect(res.status).toBe(201);
+      ids.push(String(((await res.json()) as { id: string }).id));
+    }
+    const teacherMails = async () => (await mailCatcher.list(2000)).filter((m) => m.to.includes('enseignant@college-a.demo-ent.test'));
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && (await teacherMails()).length < ids.length) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 3000)); // both workers poll again: a duplicate would show now
+    const mails = await teacherMails();
+    expect(mails.map((m) => m.subject.match(/^\[#(\d+)\]/)![1]).sort()).toEqual([...ids].sort());
+    const deliveries = await db.knex('rsv_deliveries').whereIn('notification_id', db.knex('rsv_notifications').select('id').whereIn('subject_id', ids));
+    expect(deliveries.every((d: { status: string; attempts: number }) => d.status === 'sent' && d.attempts === 1)).toBe(true);
+  }, 60_000);
 });
 
 if (!onPostgres) {
