@@ -328,13 +328,19 @@ export class OidcHost {
     await this.installer(structureId);
   }
 
-  /** Periodic clean-up of expired sessions and sign-ins (any process may do it; it is idempotent). */
+  /** Deletes expired sessions and abandoned sign-ins (any process may do it; it is idempotent). */
+  async purgeExpired(): Promise<{ sessions: number; logins: number }> {
+    const sessions = await this.sessions.purgeExpired();
+    const logins = await this.options.knex('host_oidc_logins').where('expires_at', '<', new Date()).delete();
+    return { sessions, logins };
+  }
+
+  /** Runs purgeExpired periodically. */
   startHousekeeping(everyMs = 15 * 60_000): void {
     const purge = async () => {
       try {
-        const sessions = await this.sessions.purgeExpired();
-        const logins = await this.options.knex('host_oidc_logins').where('expires_at', '<', new Date()).delete();
-        if (sessions || logins) this.logger.debug({ sessions, logins }, 'purged expired sessions and sign-ins');
+        const purged = await this.purgeExpired();
+        if (purged.sessions || purged.logins) this.logger.debug(purged, 'purged expired sessions and sign-ins');
       } catch (error) {
         this.logger.warn({ err: error }, 'housekeeping failed');
       }

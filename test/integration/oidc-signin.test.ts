@@ -269,6 +269,22 @@ describe('refused sign-ins: a clear page and no session', () => {
     expect(page.text).toContain("service d&#39;authentification a refusé la connexion");
   });
 
+  it('a sign-in left for more than ten minutes', async () => {
+    const before = await sessionCount();
+    const browser = h.newBrowser();
+    const stopped = await signInThroughProvider(browser, h.origin, h.provider.issuer, subOf('enseignant'), { stopAtCallback: true });
+    await h.db.knex('host_oidc_logins').update({ expires_at: new Date(Date.now() - 1000) });
+    const page = await callback(browser, stopped.callbackUrl!);
+    expectRefusedPage(page);
+    expect(await sessionCount()).toBe(before);
+    // Housekeeping then deletes what was abandoned, and expired sessions.
+    await h.db.knex('host_sessions').where({ user_id: 'oidc-enseignant' }).update({ expires_at: new Date(Date.now() - 1000) });
+    const purged = await h.oidcHost.purgeExpired();
+    expect(purged.logins).toBeGreaterThan(0);
+    expect(purged.sessions).toBeGreaterThan(0);
+    expect(await h.db.knex('host_oidc_logins').where('expires_at', '<', new Date())).toHaveLength(0);
+  });
+
   it('a callback with no sign-in under way at all', async () => {
     const page = await h.newBrowser().request(`${h.origin}/auth/callback?code=abc&state=def`);
     expectRefusedPage(page);
