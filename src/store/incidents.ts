@@ -66,20 +66,18 @@ const LIST_COLUMNS = [
   'i.status', 'i.version', 'i.out_of_service', 'i.created_at', 'i.updated_at', 'i.taken_at', 'i.resolved_at', 'i.last_event_at',
 ];
 
+/**
+ * Joined on the primary keys, each label row checked to be the incident's school's. The checks are written
+ * `IS NOT DISTINCT FROM` (the columns are NOT NULL, so it means `=`): as plain equalities they put the five tables'
+ * structure_id in one equivalence class and the planner weighs every join order over it, 1.5 ms of planning and
+ * 0.9 ms of execution for a 20-row inbox page instead of 0.35 ms and 0.2 ms (issue 9's bench, 1,000,000 incidents).
+ */
 function withLabels(q: Knex.QueryBuilder): Knex.QueryBuilder {
   return q
-    .join('rsv_equipment as e', function () {
-      this.on('e.id', 'i.equipment_id').andOn('e.structure_id', 'i.structure_id');
-    })
-    .join('rsv_resource_types as rt', function () {
-      this.on('rt.id', 'e.type_id').andOn('rt.structure_id', 'i.structure_id');
-    })
-    .join('rsv_incident_types as it', function () {
-      this.on('it.id', 'i.type_id').andOn('it.structure_id', 'i.structure_id');
-    })
-    .join('rsv_severities as sv', function () {
-      this.on('sv.id', 'i.severity_id').andOn('sv.structure_id', 'i.structure_id');
-    });
+    .joinRaw('JOIN rsv_equipment e ON e.id = i.equipment_id AND e.structure_id IS NOT DISTINCT FROM i.structure_id')
+    .joinRaw('JOIN rsv_resource_types rt ON rt.id = e.type_id AND rt.structure_id IS NOT DISTINCT FROM i.structure_id')
+    .joinRaw('JOIN rsv_incident_types it ON it.id = i.type_id AND it.structure_id IS NOT DISTINCT FROM i.structure_id')
+    .joinRaw('JOIN rsv_severities sv ON sv.id = i.severity_id AND sv.structure_id IS NOT DISTINCT FROM i.structure_id');
 }
 
 export interface NewIncident {
@@ -188,19 +186,20 @@ export async function listIncidents(
   page: { limit: number; beforeId?: string; withLastEvent?: boolean },
 ): Promise<IncidentViewRow[]> {
   if (!structureIds.length) return [];
-  const q = withLabels(knex('rsv_incidents as i')).select(
-    ...LIST_COLUMNS,
-    knex.raw('left(i.description, ?) as description', [EXCERPT_LENGTH]),
-    ...LABEL_COLUMNS,
-  );
-  applyFilter(q, structureIds, filter, true);
-  if (page.beforeId) q.where('i.id', '<', page.beforeId);
+  // The page first (an index scan in id order that stops after limit + 1 rows), then the labels of those rows only.
+  // With the label joins under the LIMIT, the planner underestimates the rows (the structure_id join conditions) and
+  // sorts a school's whole history: 6.8 s p99 for a first page of a school with 100,000 incidents (issue 9's bench).
+  const pageRows = knex('rsv_incidents as i').select(...LIST_COLUMNS, knex.raw('left(i.description, ?) as description', [EXCERPT_LENGTH]));
+  applyFilter(pageRows, structureIds, filter, true);
+  if (page.beforeId) pageRows.where('i.id', '<', page.beforeId);
+  pageRows.orderBy('i.id', 'desc').limit(page.limit + 1);
+  const q = withLabels(knex.from(pageRows.as('i'))).select('i.*', ...LABEL_COLUMNS);
   if (page.withLastEvent) {
     q.select('le.kind as last_event_kind', 'le.to_status as last_event_to_status').joinRaw(
       `LEFT JOIN LATERAL (SELECT ev.kind, ev.to_status FROM rsv_incident_events ev WHERE ev.incident_id = i.id ORDER BY ev.id DESC LIMIT 1) le ON true`,
     );
   }
-  return q.orderBy('i.id', 'desc').limit(page.limit + 1);
+  return q.orderBy('i.id', 'desc');
 }
 
 /** Counts per status under the same filters (except the status): the inbox's tabs. */
