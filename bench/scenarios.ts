@@ -1,0 +1,402 @@
+import type { Client } from 'pg';
+import { DateTime } from 'luxon';
+import { encodeCursor } from '../src/domain/keyset';
+import type { BenchConfig } from './config';
+import type { HttpRequest, Session } from './http';
+import { inTransaction, RawTransaction } from './raw';
+import { FIRST_SLOT_HOUR, insertFreshIncidents, schoolId, SLOTS_PER_DAY, TIME_ZONE } from './seed';
+
+/** What the scenarios know of the data and of the signed-in users. */
+export interface SchoolData {
+  idx: number;
+  sid: string;
+  equipment: string[];
+  rooms: string[];
+  types: string[];
+  severities: string[];
+}
+
+export interface BenchContext {
+  config: BenchConfig;
+  databaseUrl: string;
+  /** A connection for set-up and checks (never used by a measured run). */
+  admin: Client;
+  schools: Map<number, SchoolData>;
+  /** Schools the declaration, inbox, dashboard and move scenarios spread over (school 1, the big one, excluded). */
+  activeIdxs: number[];
+  bigIdx: number;
+  /** One school per booking run, so that every run books in the same conditions (an empty future). */
+  bookingIdxs: number[];
+  teachers: Map<number, Session[]>;
+  referents: Map<number, Session>;
+  collectivite: Session;
+  /** Ids deep in the big school's inbox (its older half): the cursors of the deep-page scenario. */
+  deepIds: string[];
+  /** The statistics period: all the seeded history (two school years). */
+  statsWindow: { from: string; to: string };
+  allSchoolIds: string[];
+  /** The first booking id of the bench's own bookings (for the double-booking check). */
+  bookingMark: string;
+  /** Whether the module writes a mail outbox (rsv_notifications): the raw side then writes its rows too. */
+  outbox: boolean;
+}
+
+export interface RunSlot {
+  mode: 'http' | 'raw';
+  connections: number;
+  /** 0, 1, 2...: the n-th run of this scenario (several schools are used in turn). */
+  run: number;
+}
+
+export interface Prepared {
+  next?: () => HttpRequest;
+  tx?: RawTransaction;
+}
+
+export interface Scenario {
+  name: string;
+  label: string;
+  /** What the raw side runs, for the table's footnotes. */
+  rawIs: string;
+  /** Statuses that are a normal answer (anything else is reported, and fails the run if it is a 5xx). */
+  expected: number[];
+  /** Slow scenarios: this many requests (and raw transactions) at each concurrency instead of a duration. */
+  amount?: (connections: number, config: BenchConfig) => number;
+  /** Extra environment for the host (e.g. NOTIFICATIONS=0): the harness restarts the host for it. */
+  hostEnv?: Record<string, string>;
+  /** A request that tells whether the route exists yet (404 means not: the scenario is skipped). */
+  probe(ctx: BenchContext): HttpRequest | Promise<HttpRequest>;
+  prepare(ctx: BenchContext, slot: RunSlot): Promise<Prepared>;
+  /** Called before the runs; the function it returns is called after them and may return a note for the table. */
+  verify?(ctx: BenchContext): Promise<() => Promise<string | null>>;
+}
+
+const rnd = (n: number) => Math.floor(Math.random() * n);
+const pick = <T>(items: readonly T[]): T => items[rnd(items.length)]!;
+export const INBOX_LIMIT = 20;
+
+export async function loadSchools(admin: Client, idxs: number[]): Promise<Map<number, SchoolData>> {
+  const { rows } = await admin.query(
+    `SELECT s.id AS sid, substring(s.id from 7)::int AS idx,
+            (SELECT coalesce(array_agg(e.id::text ORDER BY e.id), '{}') FROM rsv_equipment e WHERE e.structure_id = s.id AND e.seed_code LIKE 'bench-eq-%') AS equipment,
+            (SELECT coalesce(array_agg(e.id::text ORDER BY e.id), '{}') FROM rsv_equipment e WHERE e.structure_id = s.id AND e.seed_code LIKE 'bench-room-%') AS rooms,
+            (SELECT coalesce(array_agg(v.id::text ORDER BY v.id), '{}') FROM rsv_incident_types v WHERE v.structure_id = s.id AND v.retired_at IS NULL) AS types,
+            (SELECT coalesce(array_agg(v.id::text ORDER BY v.id), '{}') FROM rsv_severities v WHERE v.structure_id = s.id AND v.retired_at IS NULL) AS severities
+       FROM host_structures s WHERE s.id = ANY($1)`,
+    [idxs.map(schoolId)],
+  );
+  return new Map(rows.map((r) => [r.idx, r as SchoolData]));
+}
+
+// ---- the statements the services run, written out for the raw side ------------------------------------------------
+
+/** src/store/incidents.ts listIncidents (one school, newest first): the page by keyset, then its labels. */
+const INBOX_SQL = (withCursor: boolean) => `
+  SELECT i.*, e.name AS equipment_name, e.type_id AS equipment_type_id, rt.name AS equipment_type_name, rt.name_key AS equipment_type_name_key,
+         it.label AS type_label, it.label_key AS type_label_key, it.retired_at AS type_retired_at,
+         sv.label AS severity_label, sv.label_key AS severity_label_key, sv.retired_at AS severity_retired_at
+    FROM (SELECT i.id, i.structure_id, i.equipment_id, i.type_id, i.severity_id, i.reporter_id, i.assignee_id, i.level, i.domain,
+                 i.status, i.version, i.out_of_service, i.created_at, i.updated_at, i.taken_at, i.resolved_at, i.last_event_at,
+                 left(i.description, 160) AS description
+            FROM rsv_incidents i
+           WHERE i.structure_id = $1 ${withCursor ? 'AND i.id < $3' : ''}
+           ORDER BY i.id DESC LIMIT $2) i
+    JOIN rsv_equipment e ON e.id = i.equipment_id AND e.structure_id IS NOT DISTINCT FROM i.structure_id
+    JOIN rsv_resource_types rt ON rt.id = e.type_id AND rt.structure_id IS NOT DISTINCT FROM i.structure_id
+    JOIN rsv_incident_types it ON it.id = i.type_id AND it.structure_id IS NOT DISTINCT FROM i.structure_id
+    JOIN rsv_severities sv ON sv.id = i.severity_id AND sv.structure_id IS NOT DISTINCT FROM i.structure_id
+   ORDER BY i.id DESC`;
+
+/** The statistics of a set of schools over a period: the aggregates API.md lists, each its own statement. */
+const STATS_SQL = [
+  `SELECT status, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY status`,
+  `SELECT type_id, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY type_id`,
+  `SELECT severity_id, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY severity_id`,
+  `SELECT extract(isodow FROM created_at AT TIME ZONE 'Europe/Paris')::int AS d, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY 1`,
+  `SELECT date_trunc('week', created_at AT TIME ZONE 'Europe/Paris') AS w, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY 1`,
+  `SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM taken_at - created_at)) AS take,
+          percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - created_at)) FILTER (WHERE status = 'closed') AS close
+     FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3`,
+  `SELECT equipment_id, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY equipment_id ORDER BY n DESC LIMIT 10`,
+];
+
+/** src/notifications/outbox.ts recordNotification: one row per told change, in the change's transaction. */
+async function notify(client: Client, sid: string, kind: string, subjectId: string, eventId: string, actorId: string, to: string | null): Promise<void> {
+  await client.query(
+    `INSERT INTO rsv_notifications (actor_id, data, event_id, kind, structure_id, subject_id, subject_type) VALUES ($1, $2, $3, $4, $5, $6, 'incident')`,
+    [actorId, JSON.stringify({ to, level: null }), eventId, kind, sid, subjectId],
+  );
+}
+
+async function statsTx(client: Client, structureIds: string[], window: { from: string; to: string }): Promise<string> {
+  for (const sql of STATS_SQL) await client.query(sql, [structureIds, window.from, window.to]);
+  return 'ok';
+}
+
+/** A random one-hour slot on a weekday 4 to 120 days ahead, 08:00-17:00 school time. */
+function randomSlot(): { startsAt: DateTime; endsAt: DateTime } {
+  let day = DateTime.now().setZone(TIME_ZONE).startOf('day').plus({ days: 4 + rnd(117) });
+  if (day.weekday > 5) day = day.plus({ days: 8 - day.weekday });
+  const startsAt = day.set({ hour: FIRST_SLOT_HOUR + rnd(SLOTS_PER_DAY) });
+  return { startsAt, endsAt: startsAt.plus({ hours: 1 }) };
+}
+
+const DECLARATION = "Le vidéoprojecteur s'éteint tout seul au bout de dix minutes, voyant orange.";
+
+function teacherOf(ctx: BenchContext, idx: number): Session {
+  return pick(ctx.teachers.get(idx)!);
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'inbox-first',
+    label: 'inbox, first page',
+    rawIs: 'the list query (labels joined, keyset)',
+    expected: [200],
+    probe: (ctx) => ({ method: 'GET', path: `/structures/${schoolId(ctx.activeIdxs[0]!)}/incidents?limit=${INBOX_LIMIT}`, session: ctx.referents.get(ctx.activeIdxs[0]!)! }),
+    async prepare(ctx) {
+      const idxs = [ctx.bigIdx, ...ctx.activeIdxs];
+      return {
+        next: () => {
+          const idx = pick(idxs);
+          return { method: 'GET', path: `/structures/${schoolId(idx)}/incidents?limit=${INBOX_LIMIT}`, session: ctx.referents.get(idx)! };
+        },
+        tx: async (client) => {
+          await client.query(INBOX_SQL(false), [schoolId(pick(idxs)), INBOX_LIMIT + 1]);
+          return 'ok';
+        },
+      };
+    },
+  },
+  {
+    name: 'inbox-deep',
+    label: 'inbox, deep page (cursor)',
+    rawIs: 'the list query after the cursor',
+    expected: [200],
+    probe: (ctx) => ({ method: 'GET', path: `/structures/${schoolId(ctx.bigIdx)}/incidents?limit=${INBOX_LIMIT}&cursor=${encodeCursor(ctx.deepIds[0]!)}`, session: ctx.referents.get(ctx.bigIdx)! }),
+    async prepare(ctx) {
+      const sid = schoolId(ctx.bigIdx);
+      return {
+        next: () => ({ method: 'GET', path: `/structures/${sid}/incidents?limit=${INBOX_LIMIT}&cursor=${encodeCursor(pick(ctx.deepIds))}`, session: ctx.referents.get(ctx.bigIdx)! }),
+        tx: async (client) => {
+          await client.query(INBOX_SQL(true), [sid, INBOX_LIMIT + 1, pick(ctx.deepIds)]);
+          return 'ok';
+        },
+      };
+    },
+  },
+  {
+    name: 'dashboard',
+    label: 'school dashboard',
+    rawIs: 'the aggregates of one school',
+    expected: [200],
+    probe: (ctx) => ({ method: 'GET', path: `/structures/${schoolId(ctx.activeIdxs[0]!)}/stats?from=${ctx.statsWindow.from}&to=${ctx.statsWindow.to}`, session: ctx.referents.get(ctx.activeIdxs[0]!)! }),
+    async prepare(ctx) {
+      const w = ctx.statsWindow;
+      return {
+        next: () => {
+          const idx = pick(ctx.activeIdxs);
+          return { method: 'GET', path: `/structures/${schoolId(idx)}/stats?from=${w.from}&to=${w.to}`, session: ctx.referents.get(idx)! };
+        },
+        tx: (client) => statsTx(client, [schoolId(pick(ctx.activeIdxs))], w),
+      };
+    },
+  },
+  {
+    name: 'stats-all',
+    label: 'cross-school statistics',
+    rawIs: 'the same aggregates over every school',
+    expected: [200],
+    amount: (connections, config) => Math.max(config.quick ? 4 : 12, connections * (config.quick ? 1 : 3)),
+    probe: (ctx) => ({ method: 'GET', path: `/stats?from=${ctx.statsWindow.from}&to=${ctx.statsWindow.to}`, session: ctx.collectivite }),
+    async prepare(ctx) {
+      const w = ctx.statsWindow;
+      return {
+        next: () => ({ method: 'GET', path: `/stats?from=${w.from}&to=${w.to}`, session: ctx.collectivite }),
+        tx: (client) => statsTx(client, ctx.allSchoolIds, w),
+      };
+    },
+  },
+  declareScenario(true),
+  {
+    name: 'move',
+    label: 'take an incident in charge',
+    rawIs: 'read + versioned UPDATE + 2 events (+ outbox rows) + 2 UPDATEs of last_event_at (one transaction)',
+    expected: [200],
+    async probe(ctx) {
+      const [item] = await insertFreshIncidents(ctx.admin, [ctx.activeIdxs[0]!], 1);
+      return { method: 'POST', path: `/incidents/${item!.id}/transitions`, session: ctx.referents.get(item!.idx)!, body: { to: 'taken' } };
+    },
+    async prepare(ctx, slot) {
+      // Fresh incidents in status `new`, never moved twice: more than this run can possibly use.
+      const perSchool = Math.ceil((slot.mode === 'raw' ? 6000 : 3000) * (ctx.config.durationSeconds + ctx.config.warmupSeconds + 1) / ctx.activeIdxs.length);
+      const fresh = await insertFreshIncidents(ctx.admin, ctx.activeIdxs, perSchool);
+      let cursor = 0;
+      const take = () => {
+        const item = fresh[cursor++];
+        if (!item) throw new Error('the move scenario ran out of fresh incidents');
+        return item;
+      };
+      return {
+        next: () => {
+          const item = take();
+          return { method: 'POST', path: `/incidents/${item.id}/transitions`, session: ctx.referents.get(item.idx)!, body: { to: 'taken' } };
+        },
+        tx: async (client) => {
+          const item = take();
+          const sid = schoolId(item.idx);
+          const actor = ctx.referents.get(item.idx)!.userId;
+          return inTransaction(client, async () => {
+            const { rows } = await client.query(`SELECT * FROM rsv_incidents WHERE structure_id = $1 AND id = $2 LIMIT 1`, [sid, item.id]);
+            const row = rows[0];
+            const updated = await client.query(
+              `UPDATE rsv_incidents SET status = 'taken', taken_at = now(), assignee_id = $4, version = $3 + 1, updated_at = now()
+                WHERE structure_id = $1 AND id = $2 AND version = $3 RETURNING *`,
+              [sid, item.id, row.version, actor],
+            );
+            if (!updated.rowCount) return 'conflict';
+            const event = await client.query(
+              `INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data)
+               VALUES ($1, $2, 'status_changed', $3, 'new', 'taken', NULL, '{}') RETURNING *`,
+              [item.id, sid, actor],
+            );
+            if (ctx.outbox) await notify(client, sid, 'incident.status_changed', item.id, event.rows[0].id, actor, 'taken');
+            await client.query(`UPDATE rsv_incidents SET last_event_at = $3 WHERE id = $1 AND structure_id = $2`, [item.id, sid, event.rows[0].created_at]);
+            const assigned = await client.query(
+              `INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data)
+               VALUES ($1, $2, 'assigned', $3, NULL, NULL, NULL, $4) RETURNING *`,
+              [item.id, sid, actor, JSON.stringify({ fromAssigneeId: null, toAssigneeId: actor })],
+            );
+            if (ctx.outbox) await notify(client, sid, 'incident.assigned', item.id, assigned.rows[0].id, actor, null);
+            await client.query(`UPDATE rsv_incidents SET last_event_at = $3 WHERE id = $1 AND structure_id = $2`, [item.id, sid, assigned.rows[0].created_at]);
+            return 'ok';
+          });
+        },
+      };
+    },
+  },
+  {
+    name: 'book',
+    label: 'book a room',
+    rawIs: 'INSERT booking under the exclusion constraint + INSERT event',
+    expected: [201, 409],
+    probe: (ctx) => booking(ctx, ctx.bookingIdxs[ctx.bookingIdxs.length - 1]!),
+    async prepare(ctx, slot) {
+      // Each run books in its own school, so every run starts from the same seeded future.
+      const idx = ctx.bookingIdxs[slot.run % ctx.bookingIdxs.length]!;
+      const school = ctx.schools.get(idx)!;
+      return {
+        next: () => booking(ctx, idx),
+        tx: async (client) => {
+          const owner = teacherOf(ctx, idx).userId;
+          const { startsAt, endsAt } = randomSlot();
+          try {
+            return await inTransaction(client, async () => {
+              const { rows } = await client.query(
+                `INSERT INTO rsv_bookings (structure_id, equipment_id, owner_id, starts_at, ends_at, reason, status, series_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'validated', NULL) RETURNING *`,
+                [school.sid, pick(school.rooms), owner, startsAt.toJSDate(), endsAt.toJSDate(), 'Bench'],
+              );
+              await client.query(`INSERT INTO rsv_booking_events (booking_id, structure_id, kind, actor_id, data) VALUES ($1, $2, 'booked', $3, '{}')`, [
+                rows[0].id,
+                school.sid,
+                owner,
+              ]);
+              return 'created';
+            });
+          } catch (error) {
+            if ((error as { code?: string }).code === '23P01') return 'conflict';
+            throw error;
+          }
+        },
+      };
+    },
+  },
+];
+
+/**
+ * Declaring an incident; `outbox: false` is the same with the host's notifications switched off (NOTIFICATIONS=0), the
+ * other half of issue 5's comparison, and a raw side without the outbox row.
+ */
+export function declareScenario(outbox: boolean): Scenario {
+  return {
+    name: outbox ? 'declare' : 'declare-notifications-off',
+    label: outbox ? 'declare an incident' : 'declare an incident (notifications off)',
+    rawIs: outbox ? 'INSERT incident + event + outbox row (one transaction)' : 'INSERT incident + event (one transaction)',
+    hostEnv: outbox ? undefined : { NOTIFICATIONS: '0' },
+    expected: [201],
+    probe: (ctx) => declaration(ctx, ctx.activeIdxs[0]!),
+    ...(outbox ? {} : { verify: outboxUnused }),
+    async prepare(ctx) {
+      return {
+        next: () => declaration(ctx, pick(ctx.activeIdxs)),
+        tx: async (client) => {
+          const school = ctx.schools.get(pick(ctx.activeIdxs))!;
+          const reporter = teacherOf(ctx, school.idx).userId;
+          const equipmentId = pick(school.equipment);
+          const typeId = pick(school.types);
+          const severityId = pick(school.severities);
+          return inTransaction(client, async () => {
+            const { rows } = await client.query(
+              `INSERT INTO rsv_incidents (structure_id, equipment_id, type_id, severity_id, description, reporter_id)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+              [school.sid, equipmentId, typeId, severityId, DECLARATION, reporter],
+            );
+            const event = await client.query(
+              `INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data)
+               VALUES ($1, $2, 'created', $3, NULL, 'new', NULL, $4) RETURNING *`,
+              [rows[0].id, school.sid, reporter, JSON.stringify({ equipmentId, typeId, severityId })],
+            );
+            if (outbox && ctx.outbox) await notify(client, school.sid, 'incident.created', rows[0].id, event.rows[0].id, reporter, 'new');
+            return 'ok';
+          });
+        },
+      };
+    },
+  };
+}
+
+/** Checks that the host honoured NOTIFICATIONS=0: no outbox row may appear during the runs. */
+async function outboxUnused(ctx: BenchContext): Promise<() => Promise<string | null>> {
+  if (!ctx.outbox) return async () => null;
+  const before = (await ctx.admin.query(`SELECT coalesce(max(id), 0) AS id FROM rsv_notifications`)).rows[0].id;
+  return async () => {
+    const { rows } = await ctx.admin.query(`SELECT count(*)::int AS n FROM rsv_notifications WHERE id > $1`, [before]);
+    return rows[0].n > 0 ? `NOTIFICATIONS=0 not honoured by the host: ${rows[0].n} outbox rows written` : null;
+  };
+}
+
+function declaration(ctx: BenchContext, idx: number): HttpRequest {
+  const school = ctx.schools.get(idx)!;
+  return {
+    method: 'POST',
+    path: `/structures/${school.sid}/incidents`,
+    session: teacherOf(ctx, idx),
+    body: { equipmentId: pick(school.equipment), typeId: pick(school.types), severityId: pick(school.severities), description: DECLARATION },
+  };
+}
+
+function booking(ctx: BenchContext, idx: number): HttpRequest {
+  const school = ctx.schools.get(idx)!;
+  const { startsAt, endsAt } = randomSlot();
+  return {
+    method: 'POST',
+    path: `/structures/${school.sid}/bookings`,
+    session: teacherOf(ctx, idx),
+    body: { equipmentId: pick(school.rooms), startsAt: startsAt.toISO(), endsAt: endsAt.toISO(), reason: 'Bench' },
+  };
+}
+
+/** Live bookings of the bench that overlap another live booking of the same room: must be 0. */
+export async function doubleBookings(admin: Client, sinceId: string): Promise<number> {
+  const { rows } = await admin.query(
+    `SELECT count(*)::int AS n
+       FROM rsv_bookings a
+       JOIN rsv_bookings b ON b.equipment_id = a.equipment_id AND b.id <> a.id
+        AND tstzrange(b.starts_at, b.ends_at, '[)') && tstzrange(a.starts_at, a.ends_at, '[)')
+        AND b.status IN ('pending', 'validated')
+      WHERE a.id >= $1 AND a.status IN ('pending', 'validated')`,
+    [sinceId],
+  );
+  return rows[0].n;
+}
