@@ -21,6 +21,10 @@ export interface ModuleConfig {
   mailRetryLimit: number;
   /** How often the mail worker looks for work when nothing woke it. */
   workerPollingSeconds: number;
+  /** How long a worker holds a mail it is sending; a worker that died lets it go after this. */
+  mailLeaseSeconds: number;
+  /** How often the job queue looks for jobs of dead workers. */
+  queueMaintenanceSeconds: number;
   /** Mutations per user, minute and process before 429 (0: no limit). */
   mutationRateLimit: number;
 }
@@ -37,6 +41,8 @@ export function moduleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Modul
     mailRetryDelaySeconds: Number(env.MAIL_RETRY_DELAY_SECONDS || 30),
     mailRetryLimit: Number(env.MAIL_RETRY_LIMIT || 8),
     workerPollingSeconds: Number(env.WORKER_POLLING_SECONDS || 2),
+    mailLeaseSeconds: Number(env.MAIL_LEASE_SECONDS || 120),
+    queueMaintenanceSeconds: Number(env.QUEUE_MAINTENANCE_SECONDS || 60),
     mutationRateLimit: Number(env.MUTATION_RATE_LIMIT ?? 300),
   };
 }

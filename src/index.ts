@@ -77,6 +77,8 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
     retryDelaySeconds: config.mailRetryDelaySeconds,
     retryLimit: config.mailRetryLimit,
     pollingIntervalSeconds: config.workerPollingSeconds,
+    leaseSeconds: config.mailLeaseSeconds,
+    maintenanceSeconds: config.queueMaintenanceSeconds,
     schema: options.databaseSchema ?? 'public',
   });
   // Transactions opened from this knex carry the outbox's waker: a change that records a notification wakes the

@@ -25,7 +25,10 @@ function addresses(value: AddressObject | AddressObject[] | undefined): string[]
  */
 export class MailCatcher {
   private server: SMTPServer | null = null;
+  private readonly closed = new Set<string>();
   port = 0;
+  /** Milliseconds the server waits before answering a mail's DATA (tests use it to kill a sender mid-mail). */
+  delayMs = 0;
 
   constructor(private readonly knex: Knex) {}
 
@@ -36,10 +39,16 @@ export class MailCatcher {
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
       size: 30 * 1024 * 1024,
+      onClose: (session) => {
+        this.closed.add(session.id);
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
+        stream.on('end', async () => {
+          if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+          // Like a real server: a mail whose sender went away before the final reply is not delivered.
+          if (this.closed.has(session.id)) return;
           const raw = Buffer.concat(chunks);
           this.store(raw, session.envelope.rcptTo.map((r) => r.address), session.envelope.mailFrom ? session.envelope.mailFrom.address : null)
             .then(() => callback())

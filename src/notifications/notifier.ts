@@ -21,7 +21,6 @@ import { SERVICE_ACCOUNT_LOGIN } from '../services/install';
 export const EXPAND_QUEUE = 'rsv-expand';
 export const DELIVER_QUEUE = 'rsv-deliver';
 const SWEEP_QUEUE = 'rsv-sweep';
-const LEASE_SECONDS = 120;
 
 export interface NotifierOptions {
   /** Run the worker here (the web process by default; `npm run worker` for a separate one). */
@@ -32,6 +31,9 @@ export interface NotifierOptions {
   retryDelaySeconds: number;
   retryLimit: number;
   pollingIntervalSeconds: number;
+  /** How long a delivery (and its job) is held by the worker sending it. */
+  leaseSeconds: number;
+  maintenanceSeconds: number;
   schema: string;
 }
 
@@ -59,7 +61,7 @@ export class Notifier implements OutboxWaker {
 
   async start(): Promise<void> {
     if (this.started) return;
-    this.boss = createBoss(this.knex, this.options.schema, { supervise: this.options.runWorker });
+    this.boss = createBoss(this.knex, this.options.schema, { supervise: this.options.runWorker, maintenanceSeconds: this.options.maintenanceSeconds });
     this.boss.on('error', (error: Error) => this.ctx.logger.warn({ err: error }, 'job queue error'));
     await this.boss.start();
     for (const name of [EXPAND_QUEUE, DELIVER_QUEUE, SWEEP_QUEUE]) {
@@ -142,7 +144,7 @@ export class Notifier implements OutboxWaker {
         retryLimit: this.options.retryLimit,
         retryDelay: this.options.retryDelaySeconds,
         retryBackoff: true,
-        expireInSeconds: LEASE_SECONDS,
+        expireInSeconds: this.options.leaseSeconds,
       })),
     );
   }
@@ -166,7 +168,7 @@ export class Notifier implements OutboxWaker {
     const [delivery] = await this.knex('rsv_deliveries')
       .where({ id: deliveryId, status: 'pending' })
       .where((q) => q.whereNull('locked_until').orWhere('locked_until', '<', this.knex.fn.now()))
-      .update({ locked_until: this.knex.raw(`now() + interval '${LEASE_SECONDS} seconds'`), attempts: this.knex.raw('attempts + 1'), updated_at: this.knex.fn.now() })
+      .update({ locked_until: this.knex.raw(`now() + make_interval(secs => ?)`, [this.options.leaseSeconds]), attempts: this.knex.raw('attempts + 1'), updated_at: this.knex.fn.now() })
       .returning('*');
     if (!delivery) return 'skipped';
     if (!this.transport) throw new Error('no SMTP server configured (SMTP_URL)');

@@ -35,12 +35,14 @@ export function knexExecutor(knex: Knex): PgBoss.Db {
   };
 }
 
-export function createBoss(knex: Knex, schema: string, options: { supervise: boolean }): PgBoss {
+export function createBoss(knex: Knex, schema: string, options: { supervise: boolean; maintenanceSeconds: number }): PgBoss {
   return new PgBoss({
     db: knexExecutor(knex),
     schema: bossSchemaFor(schema),
     supervise: options.supervise,
     schedule: options.supervise,
     migrate: true,
+    maintenanceIntervalSeconds: options.maintenanceSeconds,
+    monitorStateIntervalSeconds: Math.max(options.maintenanceSeconds, 1),
   });
 }
