@@ -1,5 +1,6 @@
 import path from 'node:path';
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import knexFactory, { Knex } from 'knex';
 
 /**
@@ -25,6 +26,44 @@ export interface OpenDatabaseOptions {
   poolMax?: number;
 }
 
+interface QueryConfig {
+  text?: unknown;
+  values?: unknown[];
+  name?: string;
+}
+interface PreparingConnection {
+  query: (config: unknown, ...rest: unknown[]) => unknown;
+}
+
+/** Distinct statements prepared per connection; beyond this, statements run unnamed (memory stays bounded). */
+const MAX_PREPARED_PER_CONNECTION = 300;
+/** `select *`, `returning *`, `t.*`: a prepared statement whose result columns could change under a migration run by
+ * another process (PostgreSQL then refuses it: "cached plan must not change result type"); those stay unnamed. */
+const STAR_PROJECTION = /(?:select\s+(?:distinct\s+)?|returning\s+|,\s*|\.)\*/i;
+const PREPARABLE = /^\s*(?:select|insert|update|delete|with)\b/i;
+
+/**
+ * Named (prepared) statements for the queries knex sends with bindings: PostgreSQL parses and plans a statement once
+ * per connection (and may keep a generic plan) instead of at every execution. Measured with `npm run bench`: a 20-row
+ * inbox page 0.64 -> 0.19 ms, a primary-key lookup 0.13 -> 0.10 ms. pg-boss and scripts without bindings are untouched.
+ */
+function prepareStatements(connection: PreparingConnection): void {
+  const names = new Map<string, string>();
+  const query = connection.query.bind(connection);
+  connection.query = (config: unknown, ...rest: unknown[]) => {
+    const c = config as QueryConfig | null;
+    if (c && typeof c === 'object' && !c.name && typeof c.text === 'string' && c.values?.length && PREPARABLE.test(c.text) && !STAR_PROJECTION.test(c.text)) {
+      let name = names.get(c.text);
+      if (!name && names.size < MAX_PREPARED_PER_CONNECTION) {
+        name = `k${crypto.createHash('sha1').update(c.text).digest('base64url')}`;
+        names.set(c.text, name);
+      }
+      if (name) return query({ ...c, name }, ...rest);
+    }
+    return query(config, ...rest);
+  };
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const schema = options.schema ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid database schema name: ${schema}`);
@@ -34,7 +73,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       client: 'pg',
       connection: options.url,
       searchPath,
-      pool: { min: 0, max: options.poolMax ?? 10 },
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 10,
+        afterCreate: (connection: PreparingConnection, done: (error: Error | null, connection: unknown) => void) => {
+          // DB_PREPARED_STATEMENTS=0: all unnamed (e.g. behind a pooler in transaction mode that cannot keep them).
+          if (process.env.DB_PREPARED_STATEMENTS !== '0') prepareStatements(connection);
+          done(null, connection);
+        },
+      },
     });
     if (schema !== 'public') await knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
     return { knex, kind: 'postgres', schema, close: () => knex.destroy() };
@@ -44,7 +91,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist');
   const ClientPgLite = (await import('knex-pglite')).default;
   if (options.dataDir) fs.mkdirSync(path.resolve(options.dataDir), { recursive: true });
-  const pglite = new PGlite(options.dataDir ? path.resolve(options.dataDir) : undefined, { extensions: { btree_gist } });
+  // `new PGlite(undefined, options)` ignores the options: an in-memory database takes them as the only argument.
+  const pgliteOptions = { extensions: { btree_gist } };
+  const pglite = options.dataDir ? new PGlite(path.resolve(options.dataDir), pgliteOptions) : new PGlite(pgliteOptions);
   await pglite.waitReady;
   if (schema !== 'public') await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const knex = knexFactory({

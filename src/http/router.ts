@@ -61,7 +61,7 @@ function pageHandler(ctx: ModuleContext, def: PageRoute) {
       }
       await renderPage(ctx, req, res, result.view, result.title, result.data, { status: result.status, structureId: result.structureId });
     } catch (error) {
-      if (error instanceof UnauthenticatedError && req.method === 'GET') {
+      if (error instanceof UnauthenticatedError && (req.method === 'GET' || req.method === 'HEAD')) {
         res.redirect(303, ctx.host.auth.loginUrl(req.originalUrl));
         return;
       }

@@ -6,7 +6,8 @@ import { Client } from 'pg';
  * Each test file then gets its own schema (PostgreSQL) or its own in-memory database (PGlite).
  */
 export default async function globalSetup(): Promise<void> {
-  const candidates = [process.env.TEST_DATABASE_URL, process.env.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/test'].filter(Boolean) as string[];
+  // TEST_DATABASE=pglite forces the embedded database (to check the suite as on a machine without PostgreSQL).
+  const candidates = process.env.TEST_DATABASE === 'pglite' ? [] : ([process.env.TEST_DATABASE_URL, process.env.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/test'].filter(Boolean) as string[]);
   let chosen: string | null = null;
   for (const url of candidates) {
     const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
