@@ -76,6 +76,11 @@ const FIXTURES: Partial<Record<ScopedTable, () => Promise<string>>> = {
     const [row] = await h.db.knex('rsv_severities').insert({ structure_id: 'college-a', label: `Gravité M${++seq}` }).returning('id');
     return String(row.id);
   },
+  async delivery() {
+    const [n] = await h.db.knex('rsv_notifications').insert({ structure_id: 'college-a', kind: 'booking.refused', subject_type: 'booking', subject_id: 1, actor_id: 'u-referent1', expanded_at: new Date() }).returning('id');
+    const [d] = await h.db.knex('rsv_deliveries').insert({ notification_id: n.id, structure_id: 'college-a', address: `matrix${++seq}@college-a.demo-ent.test`, status: 'failed', message_id: `<m${seq}@test>` }).returning('id');
+    return String(d.id);
+  },
   async incident() {
     const type = await h.db.knex('rsv_incident_types').where({ structure_id: 'college-a' }).first();
     const severity = await h.db.knex('rsv_severities').where({ structure_id: 'college-a' }).first();

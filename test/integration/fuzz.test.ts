@@ -44,6 +44,7 @@ async function recordFor(route: ApiRoute): Promise<string> {
     incidentType: 'rsv_incident_types',
     severity: 'rsv_severities',
     incident: 'rsv_incidents',
+    delivery: 'rsv_deliveries',
   }[route.scope.table as string];
   if (!table) throw new Error(`no fuzz fixture for ${route.scope.table}`);
   const row = await h.db.knex(table).where({ structure_id: 'college-a' }).orderBy('id').first('id');
@@ -71,7 +72,8 @@ function bodyArbitrary(route: ApiRoute) {
 }
 
 beforeAll(async () => {
-  h = await startTestHost({ config: { mutationRateLimit: 0 } });
+  // No mail worker here: it would change the outbox tables in the background, between a body and its check.
+  h = await startTestHost({ config: { mutationRateLimit: 0, runWorker: false } });
   for (const login of ['direction', 'referent1']) clients.set(login, await h.as(login));
   // One record of each kind the routes act on.
   const k = h.db.knex;
@@ -85,6 +87,8 @@ beforeAll(async () => {
   const severity = await k('rsv_severities').where({ structure_id: 'college-a' }).first();
   const [incident] = await k('rsv_incidents').insert({ structure_id: 'college-a', equipment_id: await eq('demo-projector-12'), type_id: type.id, severity_id: severity.id, description: 'Ne s’allume plus', reporter_id: 'u-direction' }).returning('id');
   await k('rsv_incident_events').insert({ incident_id: incident.id, structure_id: 'college-a', kind: 'created', actor_id: 'u-direction', to_status: 'new' });
+  const [n] = await k('rsv_notifications').insert({ structure_id: 'college-a', kind: 'incident.created', subject_type: 'incident', subject_id: incident.id, actor_id: 'u-direction', expanded_at: new Date() }).returning('id');
+  await k('rsv_deliveries').insert({ notification_id: n.id, structure_id: 'college-a', address: 'fuzz@college-a.demo-ent.test', status: 'failed', message_id: '<fuzz@test>' });
   const { rows } = await h.db.knex.raw(
     `SELECT table_name, bool_or(column_name = 'updated_at') AS has_updated
        FROM information_schema.columns WHERE table_schema = current_schema() AND table_name LIKE 'rsv\\_%' AND table_name <> 'rsv_module_state'
