@@ -64,9 +64,9 @@ export const notificationRoutes: ApiRoute[] = [
       if (before) q.where('d.id', '<', before);
       const rows = await q;
       const page = rows.slice(0, query.limit);
-      const counts = await module.knex('rsv_deliveries').where({ structure_id: structureId }).groupBy('status').select('status').count({ n: '*' });
+      const counts: Array<{ status: string; n: string | number }> = await module.knex('rsv_deliveries').where({ structure_id: structureId }).groupBy('status').select('status').count({ n: '*' });
       return {
-        counts: Object.fromEntries(['pending', 'sent', 'failed'].map((s) => [s, Number(counts.find((c: { status: string }) => c.status === s)?.n ?? 0)])),
+        counts: Object.fromEntries(['pending', 'sent', 'failed'].map((s) => [s, Number(counts.find((c) => c.status === s)?.n ?? 0)])),
         items: page.map((r: Record<string, unknown>) => ({
           id: String(r.id),
           to: r.address,
