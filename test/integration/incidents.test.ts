@@ -108,11 +108,12 @@ describe('bad input gets a 400 naming the field, and nothing is stored', () => {
       .returning('id');
     const teacher = await h.as('enseignant');
     const before = await count('rsv_incidents');
-    for (const [overrides, field] of [
+    const cases: Array<[Record<string, string>, string]> = [
       [{ typeId: String(type[0].id) }, 'typeId'],
       [{ severityId: String(severity[0].id) }, 'severityId'],
       [{ equipmentId: String(retired[0].id) }, 'equipmentId'],
-    ] as const) {
+    ];
+    for (const [overrides, field] of cases) {
       const res = await teacher.post('/structures/college-a/incidents', { equipmentId: lists.equipmentId, typeId: lists.typeIds[0], severityId: lists.severityIds[0], description: 'Panne.', ...overrides });
       expect(res.status).toBe(400);
       expect(res.body.details.fields).toEqual([{ field, message: expect.any(String) }]);

@@ -21,6 +21,7 @@ import { incidentReportData } from '../../services/incident-report';
 import { getIncidentView } from '../../store/incidents';
 import {
   localized,
+  memoT,
   presentIncident,
   presentIncidentDetail,
   presentIncidentEvent,
@@ -164,8 +165,9 @@ export const incidentRoutes: ApiRoute[] = [
       });
       const users = await usersByIds(c.module, page.items.flatMap((i) => [i.reporter_id, i.assignee_id]));
       const last = page.items[page.items.length - 1];
+      const t = memoT(c.state.t);
       return {
-        items: page.items.map((i) => presentIncidentItem(i, c.state.t, users)),
+        items: page.items.map((i) => presentIncidentItem(i, t, users)),
         nextCursor: page.hasMore && last ? encodeCursor(last.id) : null,
         ...(page.counts ? { counts: page.counts } : {}),
       };

@@ -26,7 +26,7 @@ import {
   transitionIncident,
 } from '../../services/incidents';
 import { labelOf } from '../presenters';
-import { localized, presentIncidentDetail, presentIncidentEvent, presentIncidentItem, presentListValue, userIdsOf } from '../incident-presenters';
+import { localized, memoT, presentIncidentDetail, presentIncidentEvent, presentIncidentItem, presentListValue, userIdsOf } from '../incident-presenters';
 import {
   assignBody,
   commentBody,
@@ -319,7 +319,7 @@ export const incidentPages: PageRoute[] = [
     scope: { kind: 'user' },
     query: z.object({ cursor: cursorParam.optional(), lang: z.string().max(10).optional() }),
     async handler(c): Promise<PageResult> {
-      const t = c.state.t;
+      const t = memoT(c.state.t);
       const structureIds = await declarableStructures(c, READERS);
       const page = await listMyIncidents(c.module, c.user.id, structureIds, { limit: MINE_PAGE_SIZE, beforeId: c.query.cursor });
       const [schools, zone] = await Promise.all([
@@ -449,7 +449,7 @@ export const incidentPages: PageRoute[] = [
     service: 'incidents',
     query: inboxQuery,
     async handler(c): Promise<PageResult> {
-      const t = c.state.t;
+      const t = memoT(c.state.t);
       const q = c.query;
       const actor = await incidentActor(c.module, c, c.structureId);
       const statuses = statusFilter.parse(q.status);
