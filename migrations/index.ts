@@ -4,6 +4,7 @@ import * as planning from './20261123_0002_planning';
 import * as incidents from './20261123_0003_incidents';
 import * as stats from './20261123_0007_stats';
 import * as notifications from './20261123_0004_notifications';
+import * as unavailabilities from './20261123_0005_unavailabilities';
 
 /** The module's migrations, in order. Forward-only: never edit one that has shipped, add a new one. */
 export const moduleMigrations: Migration[] = [
@@ -11,6 +12,7 @@ export const moduleMigrations: Migration[] = [
   { name: '20261123_0002_planning', up: planning.up },
   { name: '20261123_0003_incidents', up: incidents.up },
   { name: '20261123_0004_notifications', up: notifications.up },
+  { name: '20261123_0005_unavailabilities', up: unavailabilities.up },
   { name: '20261123_0007_stats', up: stats.up },
 ];
 
