@@ -7,6 +7,7 @@ import { Actor, mayCancelBooking, maySeeBookingOwner } from '../domain/policies'
 import { getEquipment } from '../store/equipment';
 import { appendBookingEvent, BookingRow, getBooking, liveOverlapping } from '../store/bookings';
 import { getSettings } from '../store/settings';
+import { assertBookable } from './availability';
 
 export interface BookingRequest {
   equipmentId: string;
@@ -94,6 +95,7 @@ export async function createBooking(ctx: ModuleContext, user: HostUser, actor: A
     throw new RefusedError('booking_rule', `booking:rule.${first.rule}`, { ...first }, { violations });
   }
 
+  await assertBookable(ctx.knex, structureId, input.equipmentId, occurrences);
   const conflicts = await describeConflicts(ctx, actor, calendar, structureId, input.equipmentId, occurrences);
   if (conflicts.length) throw conflictError(conflicts, calendar.zone);
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { route, ApiRoute } from '../route';
 import { listEquipment, listResourceTypes } from '../../store/equipment';
 import { presentEquipment, presentResourceType, presentUserRef } from '../presenters';
+import { outOfServiceOf } from '../../services/availability';
 
 export const equipmentReadRoutes: ApiRoute[] = [
   route({
@@ -24,10 +25,16 @@ export const equipmentReadRoutes: ApiRoute[] = [
     scope: { kind: 'structure' },
     query: z.object({ purpose: z.enum(['booking', 'incident']).optional(), typeId: z.string().regex(/^\d+$/).optional() }),
     async handler({ structureId, query, module, state }) {
-      const rows = await listEquipment(module.knex, structureId, { purpose: query.purpose, typeId: query.typeId });
+      const [rows, outOfService] = await Promise.all([
+        listEquipment(module.knex, structureId, { purpose: query.purpose, typeId: query.typeId }),
+        outOfServiceOf(module.knex, structureId),
+      ]);
       const responsibleIds = [...new Set(rows.map((r) => r.responsible_id))];
       const users = new Map((await module.host.directory.getUsers(responsibleIds)).map((u) => [u.id, u]));
-      return rows.map((r) => presentEquipment(r, state.t, presentUserRef(users.get(r.responsible_id))));
+      return rows.map((r) => {
+        const incidentId = outOfService.get(String(r.id));
+        return presentEquipment(r, state.t, presentUserRef(users.get(r.responsible_id)), incidentId ? { inService: false, outOfServiceIncidentId: incidentId } : { inService: true });
+      });
     },
   }),
 ];

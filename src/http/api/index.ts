@@ -7,8 +7,9 @@ import { adminEquipmentRoutes } from './admin-equipment';
 import { settingsRoutes } from './settings';
 import { rightsRoutes } from './rights';
 import { notificationRoutes } from './notifications';
+import { availabilityRoutes } from './availability';
 import { incidentRoutes } from './incidents';
 import { incidentListRoutes } from './incident-lists';
 
 /** Every JSON API route of the module, under /api/v1. The authorization matrix test walks this list. */
-export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...incidentRoutes, ...incidentListRoutes];
+export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...availabilityRoutes, ...incidentRoutes, ...incidentListRoutes];
