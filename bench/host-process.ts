@@ -1,4 +1,4 @@
-import { spawn, ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -17,6 +17,13 @@ export interface HostProcess {
   /** CPU time the host process used so far (user + system), in milliseconds. */
   cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** `npm run build` (tsc into dist/): the host then runs compiled. Returns false (with tsc's output) when it fails. */
+export function buildHost(): { ok: boolean; output: string } {
+  const root = path.resolve(__dirname, '..');
+  const result = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8' });
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}`.trim() };
 }
 
 export async function freePort(): Promise<number> {
@@ -52,7 +59,7 @@ function readStatus(pid: number): { hwm: number; rss: number } | null {
   }
 }
 
-export async function startHost(options: { databaseUrl: string; env?: Record<string, string>; logFile: string }): Promise<HostProcess> {
+export async function startHost(options: { databaseUrl: string; env?: Record<string, string>; logFile: string; compiled: boolean }): Promise<HostProcess> {
   const root = path.resolve(__dirname, '..');
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -71,10 +78,12 @@ export async function startHost(options: { databaseUrl: string; env?: Record<str
     MUTATION_RATE_LIMIT: '100000000',
     ...options.env,
   };
-  // `node --import tsx` (not the tsx CLI, which would add a parent process): the pid we sample is the server itself.
+  // The compiled build (dist/, as `npm run build` makes it) run by plain node, as in production; else the sources
+  // through `node --import tsx` (not the tsx CLI, which would add a parent process: the pid sampled is the server's).
   // BENCH_HOST_NODE_ARGS: extra node flags for the host only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extraArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...extraArgs, '--import', 'tsx', path.join(root, 'src/devhost/main.ts')], {
+  const entry = options.compiled ? [path.join(root, 'dist/src/devhost/main.js')] : ['--import', 'tsx', path.join(root, 'src/devhost/main.ts')];
+  const child: ChildProcess = spawn(process.execPath, [...extraArgs, ...entry], {
     cwd: root,
     env,
     stdio: ['ignore', log, log],

@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { DateTime } from 'luxon';
 import { benchConfig } from './config';
 import { COLLECTIVITE_LOGIN, dataCounts, prepareDatabase, referentLogin, runMigrations, schoolId, seed, teacherLogin, TIME_ZONE } from './seed';
-import { startHost, HostProcess } from './host-process';
+import { buildHost, startHost, HostProcess } from './host-process';
 import { once, runHttp, signIn, Session } from './http';
 import { runRaw } from './raw';
 import { BenchContext, declareScenario, doubleBookings, loadSchools, Scenario, SCENARIOS } from './scenarios';
@@ -95,6 +95,17 @@ async function main(): Promise<void> {
   // The module's mails go to a sink that accepts and discards them, as a mail server would take them (the reference
   // host's own catcher would parse and store each one in the host's process, which no production host does).
   const sink = await startSmtpSink();
+  // Production mode: the compiled build under NODE_ENV=production (BENCH_HOST=tsx runs the sources instead).
+  let compiled = process.env.BENCH_HOST !== 'tsx';
+  if (compiled) {
+    const t0 = Date.now();
+    const build = buildHost();
+    if (build.ok) log(`npm run build (${((Date.now() - t0) / 1000).toFixed(1)} s): the host runs compiled, from dist/`);
+    else {
+      compiled = false;
+      log(`npm run build failed, the host runs from the sources through tsx:\n${build.output.slice(0, 2000)}`);
+    }
+  }
   const hostLog = path.join(root, 'bench-host.log');
   fs.writeFileSync(hostLog, '');
   let host: HostProcess | null = null;
@@ -108,7 +119,7 @@ async function main(): Promise<void> {
       await host.stop();
     }
     const t0 = Date.now();
-    host = await startHost({ databaseUrl: config.databaseUrl, env: { SMTP_URL: sink.url, ...env }, logFile: hostLog });
+    host = await startHost({ databaseUrl: config.databaseUrl, env: { SMTP_URL: sink.url, ...env }, logFile: hostLog, compiled });
     hostEnvKey = key;
     log(`reference host pid ${host.pid} on ${host.baseUrl} ${key === '{}' ? '' : `with ${key} `}(ready in ${((Date.now() - t0) / 1000).toFixed(1)} s, RSS ${(host.rss() / 2 ** 20).toFixed(0)} MB)`);
     return host;

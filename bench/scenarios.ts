@@ -285,6 +285,9 @@ export const SCENARIOS: Scenario[] = [
       // Each run books in its own school, so every run starts from the same seeded future.
       const idx = ctx.bookingIdxs[slot.run % ctx.bookingIdxs.length]!;
       const school = ctx.schools.get(idx)!;
+      // A re-used database (BENCH_REUSE=1) keeps the bookings of earlier runs: they go, the seeded ones stay.
+      await ctx.admin.query(`DELETE FROM rsv_booking_events WHERE booking_id IN (SELECT id FROM rsv_bookings WHERE structure_id = $1 AND reason = 'Bench')`, [school.sid]);
+      await ctx.admin.query(`DELETE FROM rsv_bookings WHERE structure_id = $1 AND reason = 'Bench'`, [school.sid]);
       return {
         next: () => booking(ctx, idx),
         tx: async (client) => {
