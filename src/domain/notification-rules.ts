@@ -77,6 +77,11 @@ export function incidentRecipients(kind: IncidentNotificationKind, p: IncidentPe
   const notActor = (person: Person | null) => (person && (person.id !== p.actorId || prefs(p, person.id).mailOwnChanges) ? person : null);
   const wantsComments = (person: Person | null) => (person && (kind !== 'comment' || prefs(p, person.id).mailComments) ? person : null);
 
+  if (kind === 'assigned') {
+    // Only the one now in charge is told (taking an incident in charge also assigns it: no second mail to the others).
+    list.add(notActor(p.assignee), 'assignee');
+    return list.list();
+  }
   if (kind === 'created') {
     // The declaration is confirmed to its reporter, who made it: a confirmation, not news of someone else's change.
     list.add(p.reporter, 'reporter');

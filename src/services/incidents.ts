@@ -30,6 +30,7 @@ import {
   followerIds,
 } from '../store/incidents';
 import { appendIncidentEvent, IncidentEventRow, listIncidentEvents } from '../store/incident-events';
+import { announceBackInService, announceOutOfService } from './availability';
 import { getValue } from '../store/incident-lists';
 import { getSettings } from '../store/settings';
 import { SERVICE_ACCOUNT_LOGIN } from './install';
@@ -44,6 +45,8 @@ export interface Declaration {
   typeId: string;
   severityId: string;
   description: string;
+  /** The equipment cannot be used until this incident is closed or dismissed. */
+  outOfService?: boolean;
 }
 
 function factsOf(row: IncidentRow): IncidentFacts {
@@ -78,8 +81,9 @@ export async function declareIncident(ctx: ModuleContext, actor: Actor, structur
       kind: 'created',
       actorId: actor.id,
       toStatus: incident.status,
-      data: { equipmentId: String(input.equipmentId), typeId: String(input.typeId), severityId: String(input.severityId) },
+      data: { equipmentId: String(input.equipmentId), typeId: String(input.typeId), severityId: String(input.severityId), outOfService: Boolean(input.outOfService) },
     });
+    if (input.outOfService) await announceOutOfService(trx, structureId, String(input.equipmentId), String(incident.id), actor.id);
     return incident;
   });
 }
@@ -152,6 +156,13 @@ export async function transitionIncident(ctx: ModuleContext, actor: Actor, struc
     });
     if (takesInCharge) {
       await appendIncidentEvent(trx, { incidentId: id, structureId, kind: 'assigned', actorId: actor.id, data: { fromAssigneeId: null, toAssigneeId: actor.id } });
+    }
+    // An out-of-service incident that ends puts its equipment back in service; reopened, it takes it out again.
+    if (row.out_of_service) {
+      const wasOpen = (OPEN_STATUSES as readonly string[]).includes(row.status);
+      const isOpen = (OPEN_STATUSES as readonly string[]).includes(input.to);
+      if (wasOpen && !isOpen) await announceBackInService(trx, structureId, String(row.equipment_id), id, actor.id);
+      if (!wasOpen && isOpen) await announceOutOfService(trx, structureId, String(row.equipment_id), id, actor.id);
     }
     return updated;
   });

@@ -87,6 +87,7 @@ export interface NewIncident {
   severityId: string;
   description: string;
   reporterId: string;
+  outOfService?: boolean;
 }
 
 export async function insertIncident(trx: Knex.Transaction, input: NewIncident): Promise<IncidentRow> {
@@ -98,6 +99,7 @@ export async function insertIncident(trx: Knex.Transaction, input: NewIncident):
       severity_id: input.severityId,
       description: input.description,
       reporter_id: input.reporterId,
+      out_of_service: input.outOfService ?? false,
     })
     .returning('*');
   return row as IncidentRow;

@@ -62,3 +62,44 @@ describe('maintenance windows', () => {
     expect(cross.status).toBe(400);
   });
 });
+
+describe('equipment out of service', () => {
+  it('declared out of service: the owner of a coming booking gets one mail, new bookings get 409; closed: back in service, one more mail', async () => {
+    const k = h.db.knex;
+    const room14 = String((await k('rsv_equipment').where({ seed_code: 'demo-room-14' }).first()).id);
+    const soon = new Date(Date.now() + 2 * 86400000);
+    const day = soon.toISOString().slice(0, 10);
+    const owner = await h.as('direction');
+    const booked = await owner.post('/structures/college-a/bookings', { equipmentId: room14, startsAt: `${day}T10:00`, endsAt: `${day}T11:00`, reason: 'Réunion parents' });
+    expect(booked.status).toBe(201);
+    const teacher = await h.as('enseignant');
+    const typeId = String((await k('rsv_incident_types').where({ structure_id: 'college-a', seed_code: 'hardware' }).first()).id);
+    const severityId = String((await k('rsv_severities').where({ structure_id: 'college-a', seed_code: 'repair' }).first()).id);
+    const declared = await teacher.post('/structures/college-a/incidents', { equipmentId: room14, typeId, severityId, description: 'Fuite d’eau au plafond, salle inutilisable.', outOfService: true });
+    expect(declared.status).toBe(201);
+    const incidentId = String(declared.body.id);
+
+    const out = await waitForMails(h, (m) => m.subject === 'Hors service : Salle 14', 1);
+    await settle();
+    expect((await h.mailCatcher.list(1000)).filter((m) => m.subject === 'Hors service : Salle 14')).toHaveLength(1);
+    expect(out[0]!.to).toEqual([address('direction')]);
+    expect(out[0]!.text).toContain('10:00');
+    expect(out[0]!.text).toContain('/planning?typeId=');
+
+    const refused = await teacher.post('/structures/college-a/bookings', { equipmentId: room14, startsAt: '2030-07-01T10:00', endsAt: '2030-07-01T11:00' });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: 'out_of_service', details: { incidentId } });
+    expect(refused.body.message).toContain(`n° ${incidentId}`);
+    const listed = (await teacher.get('/structures/college-a/equipment?purpose=booking')).body.find((e: { id: string }) => e.id === room14);
+    expect(listed).toMatchObject({ inService: false, outOfServiceIncidentId: incidentId });
+
+    const referent = await h.as('referent1');
+    expect((await referent.post(`/incidents/${incidentId}/transitions`, { to: 'closed' })).status).toBe(200);
+    const back = await waitForMails(h, (m) => m.subject === 'De nouveau en service : Salle 14', 1);
+    await settle();
+    expect((await h.mailCatcher.list(1000)).filter((m) => m.subject === 'De nouveau en service : Salle 14')).toHaveLength(1);
+    expect(back[0]!.to).toEqual([address('direction')]);
+    expect((await teacher.post('/structures/college-a/bookings', { equipmentId: room14, startsAt: '2030-07-01T10:00', endsAt: '2030-07-01T11:00' })).status).toBe(201);
+    expect((await teacher.get('/structures/college-a/equipment?purpose=booking')).body.find((e: { id: string }) => e.id === room14).inService).toBe(true);
+  });
+});

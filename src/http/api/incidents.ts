@@ -56,7 +56,7 @@ export const optionalIncidentText = z.preprocess((v) => (typeof v === 'string' &
 const version = z.coerce.number().int().positive().max(2_147_483_647).optional();
 
 export const declarationBody = z
-  .object({ equipmentId: incidentDbId, typeId: incidentDbId, severityId: incidentDbId, description: incidentText() })
+  .object({ equipmentId: incidentDbId, typeId: incidentDbId, severityId: incidentDbId, description: incidentText(), outOfService: z.boolean().optional() })
   .strict();
 
 export const transitionBody = z.object({ to: z.enum(INCIDENT_STATUSES), comment: optionalIncidentText, version }).strict();

@@ -154,6 +154,7 @@ const declarationForm = z.object({
   typeId: z.string().max(40).default(''),
   severityId: z.string().max(40).default(''),
   description: z.string().max(200_000).default(''),
+  outOfService: z.string().max(5).optional(),
 });
 
 // ---- the incident page -------------------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ export const incidentPages: PageRoute[] = [
       return { view: 'pages/incident-new', title: c.state.t('incident:new.title'), structureId: c.structureId, status: 400, data: { ...data, chooseSchool: null, errors: formErrors(error, c.state.t) } };
     },
     async handler(c): Promise<PageResult> {
-      const values = { equipmentId: c.body.equipmentId, typeId: c.body.typeId, severityId: c.body.severityId, description: c.body.description };
+      const values = { equipmentId: c.body.equipmentId, typeId: c.body.typeId, severityId: c.body.severityId, description: c.body.description, outOfService: c.body.outOfService === 'on' };
       try {
         const parsed = declarationBody.safeParse(values);
         if (!parsed.success) throw new ValidationError(parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message })));
