@@ -48,6 +48,8 @@ describe('maintenance windows', () => {
     const teacher = await h.as('enseignant');
     const refused = await teacher.post('/structures/college-a/bookings', { equipmentId: room, startsAt: '2030-09-16T09:00', endsAt: '2030-09-16T11:00' });
     expect(refused.body.error).toBe('unavailable');
+    const planning = await teacher.get(`/reservations/structures/college-a/planning?week=2030-W38&equipmentId=${room}`, 'text/html');
+    expect(planning.text).toMatch(/class="slot booked unavailable[^"]*"[\s\S]*08:00–10:00[\s\S]*maintenance[\s\S]*Examens blancs/);
   });
 
   it('refuses bad input and other schools', async () => {
@@ -92,6 +94,7 @@ describe('equipment out of service', () => {
     expect(refused.body.message).toContain(`n° ${incidentId}`);
     const listed = (await teacher.get('/structures/college-a/equipment?purpose=booking')).body.find((e: { id: string }) => e.id === room14);
     expect(listed).toMatchObject({ inService: false, outOfServiceIncidentId: incidentId });
+    expect((await teacher.get(`/reservations/structures/college-a/planning?equipmentId=${room14}`, 'text/html')).text).toContain('Hors service');
 
     const referent = await h.as('referent1');
     expect((await referent.post(`/incidents/${incidentId}/transitions`, { to: 'closed' })).status).toBe(200);

@@ -11,6 +11,7 @@ import { actorOf, bookingBody, bookingRequestOf, ownersOf, presentBooking } from
 import { AppError, ValidationError } from '../../errors';
 import { errorBody } from '../errors';
 import { enabledServicesOf } from '../../store/settings';
+import { outOfServiceOf } from '../../services/availability';
 
 const BOOKING_READERS = ['booking.book', 'booking.validate', 'module.configure'];
 const SLOT_MINUTES = 30;
@@ -104,7 +105,15 @@ export const planningPages: PageRoute[] = [
       });
       const actor = await actorOf(c.module, c, c.structureId);
       const owners = await ownersOf(c.module, rows);
-      const bookings = rows.map((r) => presentBooking(r, actor, owners, calendar.showOwners));
+      const windowsQuery = c.module.knex('rsv_unavailabilities').where({ structure_id: c.structureId }).where('starts_at', '<', week.monday.plus({ days: 7 }).toJSDate()).where('ends_at', '>', week.monday.toJSDate());
+      if (equipment) windowsQuery.where({ equipment_id: equipment.id });
+      const [outOfService, windowRows] = await Promise.all([outOfServiceOf(c.module.knex, c.structureId), windowsQuery]);
+      // Maintenance windows sit in the grid like bookings, marked as such (they are not anyone's booking).
+      const windowBookings = windowRows.map((w: { id: string; equipment_id: string; starts_at: Date; ends_at: Date; reason: string }) => ({
+        id: `w${w.id}`, equipmentId: String(w.equipment_id), equipmentName: null, startsAt: w.starts_at.toISOString(), endsAt: w.ends_at.toISOString(),
+        reason: w.reason, status: 'unavailable' as const, seriesId: null, mine: false, owner: null, decisionReason: null, createdAt: w.starts_at.toISOString(),
+      }));
+      const bookings = [...rows.map((r) => presentBooking(r, actor, owners, calendar.showOwners)), ...windowBookings] as Array<ReturnType<typeof presentBooking>>;
       const periods = Object.values(calendar.openingHours).flat() as Array<[string, string]>;
       const first = Math.min(8 * 60, ...periods.map(([a]) => minutes(a)));
       const last = Math.max(18 * 60, ...periods.map(([, b]) => minutes(b)));
@@ -130,7 +139,7 @@ export const planningPages: PageRoute[] = [
           types: types.map((ty) => ({ id: String(ty.id), name: labelOf(ty, t), color: ty.color })),
           typeId,
           equipmentList: allEquipment.map((e) => ({ id: String(e.id), name: e.name, typeId: String(e.type_id) })),
-          equipment: equipment ? { id: String(equipment.id), name: equipment.name, location: equipment.location, description: equipment.description } : null,
+          equipment: equipment ? { id: String(equipment.id), name: equipment.name, location: equipment.location, description: equipment.description, outOfServiceIncidentId: outOfService.get(String(equipment.id)) ?? null } : null,
           grid: equipment ? roomGrid(days, bookings, calendar.zone, first, last) : null,
           rooms: equipment
             ? null
@@ -138,6 +147,7 @@ export const planningPages: PageRoute[] = [
                 id: String(room.id),
                 name: room.name,
                 location: room.location,
+                outOfServiceIncidentId: outOfService.get(String(room.id)) ?? null,
                 days: days.map((d) =>
                   bookings
                     .filter((b) => b.equipmentId === String(room.id) && DateTime.fromISO(b.startsAt).setZone(calendar.zone).toISODate() === d)
