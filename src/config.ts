@@ -12,6 +12,8 @@ export interface ModuleConfig {
   filesDir: string;
   /** Maximum size of one attached file, in bytes. */
   maxFileBytes: number;
+  /** Whether changes are told by mail at all (NOTIFICATIONS=0: the benchmark's "off" run, or a test install). */
+  notifications: boolean;
   /** Whether the outbox worker runs in this process. */
   runWorker: boolean;
   /** Whether new structures get the module switched on. */
@@ -37,6 +39,7 @@ export function moduleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Modul
     filesDir: path.resolve(env.FILES_DIR || './data/files'),
     maxFileBytes: Number(env.MAX_FILE_BYTES || 10 * 1024 * 1024),
     runWorker: env.RUN_WORKER !== '0',
+    notifications: env.NOTIFICATIONS !== '0',
     enableNewStructures: env.ENABLE_NEW_STRUCTURES !== '0',
     mailRetryDelaySeconds: Number(env.MAIL_RETRY_DELAY_SECONDS || 30),
     mailRetryLimit: Number(env.MAIL_RETRY_LIMIT || 8),

@@ -71,6 +71,7 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
   const secret = await moduleSecret({ knex: baseKnex }, config.secret);
   const context = { host, manifest, config, logger, secret } as ModuleContext;
   const notifier = new Notifier(context, baseKnex, {
+    enabled: config.notifications,
     runWorker: config.runWorker,
     smtpUrl: config.smtpUrl,
     mailFrom: config.mailFrom,

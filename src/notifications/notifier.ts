@@ -23,6 +23,8 @@ export const DELIVER_QUEUE = 'rsv-deliver';
 const SWEEP_QUEUE = 'rsv-sweep';
 
 export interface NotifierOptions {
+  /** False: nothing is recorded nor sent (NOTIFICATIONS=0). */
+  enabled: boolean;
   /** Run the worker here (the web process by default; `npm run worker` for a separate one). */
   runWorker: boolean;
   smtpUrl?: string;
@@ -52,6 +54,10 @@ export class Notifier implements OutboxWaker {
   private transport: Transporter | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
   private started = false;
+
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
 
   constructor(
     private readonly ctx: ModuleContext,

@@ -13,6 +13,8 @@ export interface NotificationInput {
 /** What the worker side offers a transaction: a wake-up once it has committed. */
 export interface OutboxWaker {
   wake(): void;
+  /** False when the install tells nothing by mail (NOTIFICATIONS=0). */
+  readonly enabled: boolean;
 }
 
 /**
@@ -22,6 +24,8 @@ export interface OutboxWaker {
  * their transaction.
  */
 export async function recordNotification(trx: Knex.Transaction, input: NotificationInput): Promise<void> {
+  const waker = (trx.userParams as { outbox?: OutboxWaker } | undefined)?.outbox;
+  if (waker && !waker.enabled) return;
   await trx('rsv_notifications').insert({
     structure_id: input.structureId,
     kind: input.kind,
@@ -31,7 +35,6 @@ export async function recordNotification(trx: Knex.Transaction, input: Notificat
     actor_id: input.actorId,
     data: JSON.stringify(input.data ?? {}),
   });
-  const waker = (trx.userParams as { outbox?: OutboxWaker } | undefined)?.outbox;
   const committed = (trx as unknown as { executionPromise?: Promise<unknown> }).executionPromise;
   if (waker && committed) committed.then(() => waker.wake(), () => undefined);
 }

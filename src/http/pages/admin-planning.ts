@@ -385,6 +385,8 @@ export const planningAdminPages: PageRoute[] = [
         holidays: z.string().max(10_000).default(''),
         reopenDays: z.string().max(4),
         showBookingOwners: z.string().optional(),
+        extraMailbox: z.string().max(254).default(''),
+        editorEmail: z.string().max(254).default(''),
         ...Object.fromEntries(WEEKDAYS.map((d) => [`hours_${d}`, z.string().max(200).default('')])),
       })
       .strict(),
@@ -414,6 +416,8 @@ export const planningAdminPages: PageRoute[] = [
         openingHours,
         reopenDays: Number(f.reopenDays),
         showBookingOwners: f.showBookingOwners === 'on',
+        extraMailbox: f.extraMailbox?.trim() ? f.extraMailbox.trim() : null,
+        editorEmail: f.editorEmail?.trim() ? f.editorEmail.trim() : null,
         services: { planning: f.planning === 'on', incidents: f.incidents === 'on' },
       });
       if (!parsed.success) {
@@ -427,6 +431,8 @@ export const planningAdminPages: PageRoute[] = [
         opening_hours: JSON.stringify(b.openingHours),
         reopen_days: b.reopenDays,
         show_booking_owners: b.showBookingOwners,
+        extra_mailbox: b.extraMailbox ?? null,
+        editor_email: b.editorEmail ?? null,
         planning_enabled: b.services!.planning,
         incidents_enabled: b.services!.incidents,
         updated_at: c.module.knex.fn.now(),
@@ -477,6 +483,8 @@ async function settingsPage(c: Ctx, errors: unknown, done: string | null, posted
     holidays: (s.holidays as Array<{ from: string; to: string; label: string }>).map((h) => `${h.from};${h.to};${h.label}`).join('\n'),
     reopenDays: String(s.reopen_days),
     showBookingOwners: s.show_booking_owners ? 'on' : undefined,
+    extraMailbox: s.extra_mailbox ?? '',
+    editorEmail: s.editor_email ?? '',
     ...Object.fromEntries(WEEKDAYS.map((d) => [`hours_${d}`, ((s.opening_hours[d] ?? []) as Array<[string, string]>).map(([a, b]) => `${a}-${b}`).join(', ')])),
   };
   return {

@@ -3,9 +3,10 @@ import { homePages } from './home';
 import { planningPages } from './planning';
 import { planningAdminPages } from './admin-planning';
 import { rightsPages } from './rights';
+import { notificationPages } from './notifications';
 import { referentsPages } from './referents';
 import { incidentPages } from './incidents';
 import { incidentListPages } from './incident-lists';
 
 /** Every HTML page of the module. */
-export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...rightsPages, ...referentsPages, ...incidentPages, ...incidentListPages];
+export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...rightsPages, ...notificationPages, ...referentsPages, ...incidentPages, ...incidentListPages];
