@@ -92,8 +92,27 @@ const DEMO_EQUIPMENT: Record<string, Array<{ code: string; type: 'rooms' | 'main
   ],
 };
 
+/**
+ * The local authority's demo group may see the cross-school statistics of both schools, out of the box. module.json's
+ * defaults can only name profiles and functional accounts, not a host's groups, so the demo grants it here, after
+ * install (the action is declared), once: a marker in the module's state keeps a school admin's later removal.
+ */
+export async function seedDemoStatsGrants(ctx: ModuleContext): Promise<void> {
+  const marker = await ctx.knex.raw<{ rows: unknown[] }>(
+    `INSERT INTO rsv_module_state (key, value) VALUES ('demo.statsAcrossGranted', 'yes') ON CONFLICT (key) DO NOTHING RETURNING key`,
+  );
+  if (!marker.rows.length) return;
+  for (const s of DEMO_STRUCTURES) {
+    await ctx.knex('host_grants')
+      .insert({ structure_id: s.id, action: 'stats.viewAcrossStructures', subject_kind: 'group', subject_id: `g-${s.id}-collectivite` })
+      .onConflict()
+      .ignore();
+  }
+}
+
 /** The module's side: rooms and equipment of the demo schools (after install, so service.informatique exists). */
 export async function seedDemoEquipment(ctx: ModuleContext): Promise<void> {
+  await seedDemoStatsGrants(ctx);
   const knex = ctx.knex;
   for (const [structureId, items] of Object.entries(DEMO_EQUIPMENT)) {
     const responsibleId = functionalAccountId(structureId, SERVICE_ACCOUNT_LOGIN);

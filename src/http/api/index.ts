@@ -5,6 +5,7 @@ import { accountRoutes } from './accounts';
 import { bookingRoutes } from './bookings';
 import { adminEquipmentRoutes } from './admin-equipment';
 import { settingsRoutes } from './settings';
+import { statsRoutes } from './stats';
 import { rightsRoutes } from './rights';
 import { notificationRoutes } from './notifications';
 import { availabilityRoutes } from './availability';
@@ -12,4 +13,4 @@ import { incidentRoutes } from './incidents';
 import { incidentListRoutes } from './incident-lists';
 
 /** Every JSON API route of the module, under /api/v1. The authorization matrix test walks this list. */
-export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...availabilityRoutes, ...incidentRoutes, ...incidentListRoutes];
+export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...availabilityRoutes, ...incidentRoutes, ...incidentListRoutes, ...statsRoutes];

@@ -1,6 +1,7 @@
 import type { PageRoute } from '../route';
 import { homePages } from './home';
 import { planningPages } from './planning';
+import { statsPages } from './stats';
 import { planningAdminPages } from './admin-planning';
 import { rightsPages } from './rights';
 import { notificationPages } from './notifications';
@@ -9,4 +10,4 @@ import { incidentPages } from './incidents';
 import { incidentListPages } from './incident-lists';
 
 /** Every HTML page of the module. */
-export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...rightsPages, ...notificationPages, ...referentsPages, ...incidentPages, ...incidentListPages];
+export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...rightsPages, ...notificationPages, ...referentsPages, ...incidentPages, ...incidentListPages, ...statsPages];

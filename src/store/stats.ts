@@ -1,0 +1,438 @@
+import type { Knex } from 'knex';
+import { OPEN_STATUSES, RESOLVED_STATUSES, IncidentStatus } from '../domain/workflow';
+import type { Period } from '../domain/stats';
+
+/**
+ * Statistics as SQL aggregates: PostgreSQL groups, counts and sorts; Node only receives the figures (a few hundred
+ * rows at most, whatever the number of incidents). Every query is scoped to a list of structures, and every instant is
+ * bucketed in each school's own zone (rsv_structure_settings.time_zone): a period is a range of calendar days there,
+ * `[from 00:00, to + 1 day 00:00)` local time, whatever the daylight-saving changes in between.
+ *
+ * The same queries serve one school (a list of one) and the cross-school view (the user's list): grouping sets give the
+ * per-school rows and the totals in one scan.
+ */
+
+export interface StatsScope extends Period {
+  structureIds: string[];
+}
+
+const sqlList = (values: readonly string[]) => values.map((s) => `'${s}'`).join(', ');
+/** Written out from the workflow's lists: literal IN lists, so that the planner can use the partial "open" indexes. */
+const OPEN_SQL = sqlList(OPEN_STATUSES);
+const RESOLVED_SQL = sqlList(RESOLVED_STATUSES);
+
+/**
+ * The scope's structures with the instants of the period in each one's zone. `t0` is the first instant of the period,
+ * `t1` the first instant after it. Bindings: from, to, structureIds.
+ */
+const SCOPE_CTE = `
+  st AS (
+    SELECT s.structure_id, s.time_zone AS tz, s.opening_hours, s.holidays,
+           (?::date)::timestamp AT TIME ZONE s.time_zone AS t0,
+           (?::date + 1)::timestamp AT TIME ZONE s.time_zone AS t1
+      FROM rsv_structure_settings s
+     WHERE s.structure_id = ANY(?)
+  )`;
+
+const scopeBindings = (scope: StatsScope) => [scope.from, scope.to, scope.structureIds];
+
+async function rows<T>(knex: Knex, sql: string, bindings: readonly unknown[]): Promise<T[]> {
+  const result = await knex.raw<{ rows: T[] }>(sql, bindings as Knex.RawBinding[]);
+  return result.rows;
+}
+
+export interface IncidentCountRow {
+  /** Set for the per-school sets (status, type, severity); null for the weekday/hour/week sets. */
+  structure_id: string | null;
+  status: IncidentStatus | null;
+  type_id: string | null;
+  severity_id: string | null;
+  weekday: number | null;
+  hour: number | null;
+  week: string | null;
+  count: number;
+}
+
+/**
+ * Incidents declared in the period, counted by status, type and severity per school, and by weekday, hour and week of
+ * declaration (local time) over the whole scope, in one scan of the (structure_id, created_at) index. Each row belongs
+ * to one grouping set: the non-null column says which (no grouped column is ever null in the data).
+ */
+export async function incidentCounts(knex: Knex, scope: StatsScope): Promise<IncidentCountRow[]> {
+  if (!scope.structureIds.length) return [];
+  return rows<IncidentCountRow>(
+    knex,
+    `WITH ${SCOPE_CTE},
+     i AS (
+       SELECT i.structure_id, i.status, i.type_id::text AS type_id, i.severity_id::text AS severity_id,
+              extract(isodow FROM i.created_at AT TIME ZONE st.tz)::int AS weekday,
+              extract(hour FROM i.created_at AT TIME ZONE st.tz)::int AS hour,
+              to_char(date_trunc('week', i.created_at AT TIME ZONE st.tz), 'YYYY-MM-DD') AS week
+         FROM st
+         JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.created_at >= st.t0 AND i.created_at < st.t1
+     )
+     SELECT structure_id, status, type_id, severity_id, weekday, hour, week, count(*)::int AS count
+       FROM i
+      GROUP BY GROUPING SETS ((structure_id, status), (structure_id, type_id), (structure_id, severity_id), (weekday), (hour), (week))`,
+    scopeBindings(scope),
+  );
+}
+
+export interface HandlingRow {
+  weekday: number | null;
+  hour: number | null;
+  week: string | null;
+  /** First moves out of `new` (the incident is taken in charge, whatever the move). */
+  taken: number;
+  /** Moves to closed or dismissed. */
+  resolved: number;
+  /** Every status change. */
+  moves: number;
+}
+
+/**
+ * The referents' work in the period: status changes made in it (whenever the incident was declared), by weekday, hour
+ * and week of the move, local time. "Taken" is the move out of `new`, which happens once per incident (taken_at).
+ */
+export async function handlingCounts(knex: Knex, scope: StatsScope): Promise<HandlingRow[]> {
+  if (!scope.structureIds.length) return [];
+  return rows<HandlingRow>(
+    knex,
+    `WITH ${SCOPE_CTE},
+     e AS (
+       SELECT e.from_status, e.to_status,
+              extract(isodow FROM e.created_at AT TIME ZONE st.tz)::int AS weekday,
+              extract(hour FROM e.created_at AT TIME ZONE st.tz)::int AS hour,
+              to_char(date_trunc('week', e.created_at AT TIME ZONE st.tz), 'YYYY-MM-DD') AS week
+         FROM st
+         JOIN rsv_incident_events e ON e.structure_id = st.structure_id AND e.kind = 'status_changed'
+                                   AND e.created_at >= st.t0 AND e.created_at < st.t1
+     )
+     SELECT weekday, hour, week,
+            (count(*) FILTER (WHERE from_status = 'new'))::int AS taken,
+            (count(*) FILTER (WHERE to_status IN (${RESOLVED_SQL})))::int AS resolved,
+            count(*)::int AS moves
+       FROM e
+      GROUP BY GROUPING SETS ((weekday), (hour), (week))`,
+    scopeBindings(scope),
+  );
+}
+
+export interface DurationRow {
+  /** Null for the total over the scope. */
+  structure_id: string | null;
+  taken_count: number;
+  /** [median, p90] in hours, or null when no incident was taken in charge. */
+  take_in_charge: [number, number] | null;
+  resolved_count: number;
+  resolve: [number, number] | null;
+}
+
+/**
+ * Median and 90th percentile of the raw (wall-clock) times of the incidents declared in the period: declaration to
+ * first taken in charge (taken_at), and declaration to resolution (resolved_at: closed or dismissed, the last time if
+ * it was reopened; an incident open again counts as not resolved). One sort per figure, per school and in total.
+ *
+ * The service clock (issue 11) will add the same figures in school hours beside these (e.g. a
+ * `takeInChargeSchoolHours` computed from the opening hours and holidays); the raw ones keep their names.
+ */
+export async function durationPercentiles(knex: Knex, scope: StatsScope): Promise<DurationRow[]> {
+  if (!scope.structureIds.length) return [];
+  return rows<DurationRow>(
+    knex,
+    `WITH ${SCOPE_CTE}
+     SELECT i.structure_id,
+            count(i.taken_at)::int AS taken_count,
+            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM i.taken_at - i.created_at) / 3600.0) AS take_in_charge,
+            count(i.resolved_at)::int AS resolved_count,
+            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM i.resolved_at - i.created_at) / 3600.0) AS resolve
+       FROM st
+       JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.created_at >= st.t0 AND i.created_at < st.t1
+      GROUP BY GROUPING SETS ((i.structure_id), ())`,
+    scopeBindings(scope),
+  );
+}
+
+export interface EquipmentCountRow {
+  structure_id: string;
+  equipment_id: string;
+  name: string;
+  location: string;
+  count: number;
+  open: number;
+  /** Rank in its school, and over the whole scope (1 = fails most). */
+  rank_in_structure: number;
+  rank_overall: number;
+}
+
+/**
+ * The equipment that fails most: incidents declared in the period per equipment (and how many are still open), the
+ * first `perStructure` of each school and the first `overall` of the whole scope.
+ */
+export async function equipmentCounts(knex: Knex, scope: StatsScope, limits: { perStructure: number; overall: number }): Promise<EquipmentCountRow[]> {
+  if (!scope.structureIds.length) return [];
+  return rows<EquipmentCountRow>(
+    knex,
+    `WITH ${SCOPE_CTE},
+     counted AS (
+       SELECT i.structure_id, i.equipment_id, count(*)::int AS count,
+              (count(*) FILTER (WHERE i.status IN (${OPEN_SQL})))::int AS open,
+              (row_number() OVER (PARTITION BY i.structure_id ORDER BY count(*) DESC, i.equipment_id))::int AS rank_in_structure,
+              (row_number() OVER (ORDER BY count(*) DESC, i.structure_id, i.equipment_id))::int AS rank_overall
+         FROM st
+         JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.created_at >= st.t0 AND i.created_at < st.t1
+        GROUP BY i.structure_id, i.equipment_id
+     )
+     SELECT c.structure_id, c.equipment_id::text AS equipment_id, e.name, e.location, c.count, c.open, c.rank_in_structure, c.rank_overall
+       FROM counted c
+       JOIN rsv_equipment e ON e.id = c.equipment_id AND e.structure_id = c.structure_id
+      WHERE c.rank_in_structure <= ? OR c.rank_overall <= ?
+      ORDER BY c.rank_overall`,
+    [...scopeBindings(scope), limits.perStructure, limits.overall],
+  );
+}
+
+export interface BacklogRow {
+  /** Set on the per-week total rows. */
+  week: string | null;
+  /** Set on the per-school rows (open at the end of the period, or now if the period runs on). */
+  structure_id: string | null;
+  backlog: number;
+}
+
+/**
+ * The open backlog: how many incidents were open at the end of each week of the period (or at the end of the period,
+ * or now, whichever comes first), summed over the scope; and per school at the end of the period.
+ *
+ * Counting from the present backwards keeps it cheap: the incidents open now (the partial "open" index), minus what
+ * changed the open count since the start of the period (declarations +1; each status change +1 when it reopens,
+ * -1 when it resolves). Only the period's declarations and moves are read, never the whole history.
+ * It relies on the workflow's rule that every status change writes a status_changed event.
+ */
+export async function backlog(knex: Knex, scope: StatsScope): Promise<BacklogRow[]> {
+  if (!scope.structureIds.length) return [];
+  const openCase = (column: string) => `CASE WHEN ${column} IN (${OPEN_SQL}) THEN 1 ELSE 0 END`;
+  return rows<BacklogRow>(
+    knex,
+    `WITH ${SCOPE_CTE},
+     weeks AS (
+       SELECT st.structure_id, w::date AS week
+         FROM st, generate_series(date_trunc('week', (?::date)::timestamp), (?::date)::timestamp, interval '1 week') AS w
+        WHERE w::timestamp AT TIME ZONE st.tz < least(st.t1, now())
+     ),
+     open_now AS (
+       SELECT i.structure_id, count(*)::int AS n
+         FROM st JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.status IN (${OPEN_SQL})
+        GROUP BY i.structure_id
+     ),
+     changes AS (
+       SELECT i.structure_id, i.created_at AS at, 1 AS delta
+         FROM st JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.created_at >= st.t0
+       UNION ALL
+       SELECT e.structure_id, e.created_at, ${openCase('e.to_status')} - ${openCase('e.from_status')}
+         FROM st JOIN rsv_incident_events e ON e.structure_id = st.structure_id AND e.kind = 'status_changed' AND e.created_at >= st.t0
+     ),
+     -- A week bucket for the changes inside the period; NULL for those after it.
+     bucketed AS (
+       SELECT c.structure_id,
+              CASE WHEN c.at < st.t1 THEN date_trunc('week', c.at AT TIME ZONE st.tz)::date END AS week,
+              sum(c.delta)::int AS delta
+         FROM changes c JOIN st ON st.structure_id = c.structure_id
+        GROUP BY 1, 2
+     ),
+     at_start AS (
+       SELECT st.structure_id, coalesce(o.n, 0) - coalesce((SELECT sum(b.delta) FROM bucketed b WHERE b.structure_id = st.structure_id), 0) AS n
+         FROM st LEFT JOIN open_now o ON o.structure_id = st.structure_id
+     ),
+     per_week AS (
+       SELECT w.structure_id, w.week,
+              s.n + sum(coalesce(b.delta, 0)) OVER (PARTITION BY w.structure_id ORDER BY w.week) AS backlog
+         FROM weeks w
+         JOIN at_start s ON s.structure_id = w.structure_id
+         LEFT JOIN bucketed b ON b.structure_id = w.structure_id AND b.week = w.week
+     )
+     SELECT to_char(week, 'YYYY-MM-DD') AS week, NULL AS structure_id, sum(backlog)::int AS backlog FROM per_week GROUP BY week
+     UNION ALL
+     SELECT NULL, s.structure_id,
+            (s.n + coalesce((SELECT sum(b.delta) FROM bucketed b WHERE b.structure_id = s.structure_id AND b.week IS NOT NULL), 0))::int
+       FROM at_start s
+     ORDER BY 1, 2`,
+    [...scopeBindings(scope), scope.from, scope.to],
+  );
+}
+
+/**
+ * The opening periods of each school day of the period, as instants: the weekday's periods of
+ * settings.opening_hours, on every day that is not in a holiday period. "24:00" is the next midnight.
+ */
+const OPENING_CTE = `
+  opening AS (
+    SELECT st.structure_id, d::date AS day,
+           (d::date + (p ->> 0)::time) AT TIME ZONE st.tz AS o0,
+           (d::date + (p ->> 1)::time) AT TIME ZONE st.tz AS o1
+      FROM st
+     CROSS JOIN generate_series((?::date)::timestamp, (?::date)::timestamp, interval '1 day') AS d
+     CROSS JOIN LATERAL jsonb_array_elements(coalesce(st.opening_hours -> (ARRAY['sun','mon','tue','wed','thu','fri','sat'])[extract(dow FROM d)::int + 1], '[]'::jsonb)) AS p
+     WHERE NOT EXISTS (
+       SELECT 1 FROM jsonb_array_elements(st.holidays) h
+        WHERE d::date BETWEEN (h ->> 'from')::date AND (h ->> 'to')::date)
+  ),
+  rooms AS (
+    SELECT e.structure_id, e.id, e.name, e.type_id
+      FROM st
+      JOIN rsv_equipment e ON e.structure_id = st.structure_id AND (e.retired_at IS NULL OR e.retired_at > st.t0)
+      JOIN rsv_resource_types t ON t.id = e.type_id AND t.structure_id = e.structure_id AND t.purpose = 'booking'
+  ),
+  -- Validated bookings cut to the opening periods of the days they span (a booking lasts 14 days at most, hence the
+  -- lower bound on starts_at that keeps the index range short). Pending, refused and cancelled ones do not count.
+  pieces AS (
+    SELECT b.structure_id, b.equipment_id, o.day,
+           extract(epoch FROM least(b.ends_at, o.o1) - greatest(b.starts_at, o.o0)) AS seconds
+      FROM st
+      JOIN rsv_bookings b ON b.structure_id = st.structure_id AND b.status = 'validated'
+                         AND b.starts_at < st.t1 AND b.ends_at > st.t0 AND b.starts_at > st.t0 - interval '15 days'
+      JOIN rooms r ON r.id = b.equipment_id AND r.structure_id = b.structure_id
+     CROSS JOIN LATERAL generate_series((b.starts_at AT TIME ZONE st.tz)::date::timestamp, (b.ends_at AT TIME ZONE st.tz)::date::timestamp, interval '1 day') AS g(d)
+      JOIN opening o ON o.structure_id = b.structure_id AND o.day = g.d::date AND b.starts_at < o.o1 AND b.ends_at > o.o0
+  )`;
+
+const openingBindings = (scope: StatsScope) => [...scopeBindings(scope), scope.from, scope.to];
+
+export interface OccupancyRow {
+  /** Per school when set; else the total over the scope. */
+  structure_id: string | null;
+  /** Per week when set. */
+  week: string | null;
+  rooms: number;
+  booked_seconds: number;
+  /** Opening seconds times the rooms: what could have been booked. */
+  capacity_seconds: number;
+}
+
+/** Occupancy per school, per week (over the scope) and in total: booked seconds inside opening hours, and capacity. */
+export async function occupancy(knex: Knex, scope: StatsScope): Promise<OccupancyRow[]> {
+  if (!scope.structureIds.length) return [];
+  return rows<OccupancyRow>(
+    knex,
+    `WITH ${SCOPE_CTE}, ${OPENING_CTE},
+     room_count AS (SELECT structure_id, count(*)::int AS n FROM rooms GROUP BY structure_id),
+     open_week AS (
+       SELECT structure_id, date_trunc('week', day)::date AS week, sum(extract(epoch FROM o1 - o0)) AS seconds
+         FROM opening GROUP BY 1, 2
+     ),
+     booked_week AS (
+       SELECT structure_id, date_trunc('week', day)::date AS week, sum(seconds) AS seconds FROM pieces GROUP BY 1, 2
+     ),
+     cells AS (
+       SELECT w.structure_id, w.week, coalesce(r.n, 0) AS rooms, coalesce(b.seconds, 0) AS booked, w.seconds * coalesce(r.n, 0) AS capacity
+         FROM open_week w
+         LEFT JOIN room_count r ON r.structure_id = w.structure_id
+         LEFT JOIN booked_week b ON b.structure_id = w.structure_id AND b.week = w.week
+     )
+     SELECT structure_id, to_char(week, 'YYYY-MM-DD') AS week,
+            (CASE WHEN GROUPING(structure_id) = 0 THEN max(rooms)
+                  WHEN GROUPING(week) = 0 THEN sum(rooms)
+                  ELSE (SELECT coalesce(sum(n), 0) FROM room_count) END)::int AS rooms,
+            coalesce(sum(booked), 0)::float8 AS booked_seconds, coalesce(sum(capacity), 0)::float8 AS capacity_seconds
+       FROM cells
+      GROUP BY GROUPING SETS ((structure_id), (week), ())`,
+    openingBindings(scope),
+  );
+}
+
+export interface RoomOccupancyRow {
+  structure_id: string;
+  equipment_id: string;
+  name: string;
+  type_id: string;
+  booked_seconds: number;
+  open_seconds: number;
+}
+
+/** Per room of one school (or a few): booked seconds inside opening hours and the school's opening seconds. */
+export async function roomOccupancy(knex: Knex, scope: StatsScope): Promise<RoomOccupancyRow[]> {
+  if (!scope.structureIds.length) return [];
+  return rows<RoomOccupancyRow>(
+    knex,
+    `WITH ${SCOPE_CTE}, ${OPENING_CTE},
+     open_total AS (SELECT structure_id, sum(extract(epoch FROM o1 - o0)) AS seconds FROM opening GROUP BY structure_id),
+     booked AS (SELECT structure_id, equipment_id, sum(seconds) AS seconds FROM pieces GROUP BY 1, 2)
+     SELECT r.structure_id, r.id::text AS equipment_id, r.name, r.type_id::text AS type_id,
+            coalesce(b.seconds, 0)::float8 AS booked_seconds, coalesce(o.seconds, 0)::float8 AS open_seconds
+       FROM rooms r
+       LEFT JOIN booked b ON b.structure_id = r.structure_id AND b.equipment_id = r.id
+       LEFT JOIN open_total o ON o.structure_id = r.structure_id
+      ORDER BY r.structure_id, r.name`,
+    openingBindings(scope),
+  );
+}
+
+export interface ListValueRow {
+  id: string;
+  structure_id: string;
+  label: string | null;
+  label_key: string | null;
+  position: number;
+  retired: boolean;
+}
+
+/** Incident types or severities of the scope's schools, to label the counts (and to show the values never used). */
+export async function listValues(knex: Knex, table: 'rsv_incident_types' | 'rsv_severities', structureIds: string[]): Promise<ListValueRow[]> {
+  if (!structureIds.length) return [];
+  return knex(table)
+    .select(knex.raw('id::text AS id'), 'structure_id', 'label', 'label_key', 'position', knex.raw('retired_at IS NOT NULL AS retired'))
+    .whereIn('structure_id', structureIds)
+    .orderBy(['structure_id', 'position', 'id']);
+}
+
+export interface IncidentExportRow {
+  id: string;
+  created_at: Date;
+  equipment_name: string;
+  equipment_location: string;
+  type_label: string | null;
+  type_label_key: string | null;
+  severity_label: string | null;
+  severity_label_key: string | null;
+  status: IncidentStatus;
+  description: string;
+  level: number;
+  domain: string | null;
+  taken_at: Date | null;
+  resolved_at: Date | null;
+  comments: number;
+  reopenings: number;
+  /** The status changes, oldest first. */
+  moves: Array<{ at: string; from: IncidentStatus | null; to: IncidentStatus | null }>;
+}
+
+/**
+ * The incidents declared in the period, oldest first, each with a summary of its history made by PostgreSQL (status
+ * changes, comments, reopenings). An export is the one place where rows leave one by one: a school's period has
+ * hundreds of incidents, not millions, and the cross-school view never exports incidents.
+ */
+export async function incidentsForExport(knex: Knex, structureId: string, period: Period): Promise<IncidentExportRow[]> {
+  return rows<IncidentExportRow>(
+    knex,
+    `WITH ${SCOPE_CTE}
+     SELECT i.id::text AS id, i.created_at, e.name AS equipment_name, e.location AS equipment_location,
+            it.label AS type_label, it.label_key AS type_label_key, sv.label AS severity_label, sv.label_key AS severity_label_key,
+            i.status, i.description, i.level, i.domain, i.taken_at, i.resolved_at,
+            coalesce(h.comments, 0)::int AS comments, coalesce(h.reopenings, 0)::int AS reopenings, coalesce(h.moves, '[]'::json) AS moves
+       FROM st
+       JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.created_at >= st.t0 AND i.created_at < st.t1
+       JOIN rsv_equipment e ON e.id = i.equipment_id AND e.structure_id = i.structure_id
+       JOIN rsv_incident_types it ON it.id = i.type_id AND it.structure_id = i.structure_id
+       JOIN rsv_severities sv ON sv.id = i.severity_id AND sv.structure_id = i.structure_id
+       LEFT JOIN LATERAL (
+         SELECT (count(*) FILTER (WHERE ev.kind = 'comment'))::int AS comments,
+                (count(*) FILTER (WHERE ev.kind = 'status_changed' AND ev.from_status IN (${RESOLVED_SQL})))::int AS reopenings,
+                json_agg(json_build_object('at', ev.created_at, 'from', ev.from_status, 'to', ev.to_status) ORDER BY ev.id)
+                  FILTER (WHERE ev.kind = 'status_changed') AS moves
+           FROM rsv_incident_events ev
+          WHERE ev.incident_id = i.id AND ev.structure_id = i.structure_id
+       ) h ON true
+      ORDER BY i.created_at, i.id`,
+    [period.from, period.to, [structureId]],
+  );
+}
