@@ -96,7 +96,12 @@ export class ReferenceHost {
       ...storeParts,
       menu: { register: (entry) => void this.menu.push(entry) },
       layout: { render: (req, res, page) => this.renderFrame(req, res, page) },
-      timeline: undefined,
+      timeline: {
+        notify: async (n) => {
+          if (!n.recipients.length) return;
+          await this.options.knex('host_timeline').insert(n.recipients.map((userId) => ({ user_id: userId, message_key: n.messageKey, params: JSON.stringify(n.params), url: n.url })));
+        },
+      },
     };
   }
 
@@ -123,7 +128,9 @@ export class ReferenceHost {
     const t = tFor(lang);
     const session = await this.sessions.resolve(req);
     const structures = user ? await this.directory.getStructures(user.structures) : [];
+    const unread = user ? Number((await this.options.knex('host_timeline').where({ user_id: user.id }).whereNull('read_at').count({ n: '*' }))[0]!.n) : 0;
     const html = await ejs.renderFile(path.join(VIEWS, 'frame.ejs'), {
+      unread,
       t,
       lang,
       user,
@@ -217,6 +224,33 @@ export class ReferenceHost {
         }
         await this.options.knex('host_users').where({ id: session.userId }).update({ language: lang, updated_at: new Date() });
         res.redirect(303, returnTo);
+      } catch (error) {
+        next(error);
+      }
+    });
+
+    // The in-app notifications the module sends through the hook API's timeline; reading the page marks them read.
+    app.get('/timeline', async (req, res, next) => {
+      try {
+        const user = await this.currentUser(req);
+        if (!user) {
+          res.redirect(303, `/login?returnTo=${encodeURIComponent('/timeline')}`);
+          return;
+        }
+        const rows = await this.options.knex('host_timeline').where({ user_id: user.id }).orderBy('id', 'desc').limit(100);
+        await this.options.knex('host_timeline').where({ user_id: user.id }).whereNull('read_at').update({ read_at: new Date() });
+        const items = rows.map((r: { message_key: string; params: Record<string, unknown>; url: string; created_at: Date; read_at: Date | null }) => ({
+          key: r.message_key,
+          params: r.params,
+          url: new URL(r.url, 'http://x').pathname + new URL(r.url, 'http://x').search,
+          date: r.created_at.toISOString(),
+          unread: r.read_at === null,
+        }));
+        if (wantsJson(req)) {
+          res.json(items);
+          return;
+        }
+        await this.renderHostPage(req, res, 'timeline', 'host:timeline.title', { items });
       } catch (error) {
         next(error);
       }

@@ -97,4 +97,22 @@ export const hostMigrations: Migration[] = [
       `);
     },
   },
+  {
+    name: '20261123_0002_host_timeline',
+    async up(knex: Knex) {
+      // In-app notifications: the reference host offers the hook API's optional timeline.
+      await runScript(knex, `
+        CREATE TABLE IF NOT EXISTS host_timeline (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          user_id text NOT NULL REFERENCES host_users(id) ON DELETE CASCADE,
+          message_key text NOT NULL,
+          params jsonb NOT NULL DEFAULT '{}'::jsonb,
+          url text NOT NULL,
+          read_at timestamptz,
+          created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX IF NOT EXISTS host_timeline_user ON host_timeline (user_id, id DESC);
+      `);
+    },
+  },
 ];

@@ -287,12 +287,18 @@ export class Notifier implements OutboxWaker {
   /** The host's in-app notifications, when it has them: the same events, to the same people (users only). */
   private async timeline(n: NotificationRow, recipients: Recipient[]): Promise<void> {
     const timeline = this.ctx.host.timeline;
-    const users = recipients.map((r) => r.userId).filter((id): id is string => id !== null);
-    if (!timeline || !users.length) return;
+    if (!timeline) return;
+    const users = new Set(recipients.map((r) => r.userId).filter((id): id is string => id !== null));
+    // The shared mailbox is an address; in the ENT, its referents each see the notification.
+    if (recipients.some((r) => r.role === 'mailbox')) {
+      const account = await this.ctx.host.accounts.getFunctionalAccount(n.structure_id, SERVICE_ACCOUNT_LOGIN);
+      for (const d of account?.delegates ?? []) if (d.id !== n.actor_id) users.add(d.id);
+    }
+    if (!users.size) return;
     const base = `${this.ctx.host.http.publicUrl().replace(/\/$/, '')}${this.ctx.manifest.prefix}`;
     const url = n.subject_type === 'incident' ? `${base}/incidents/${n.subject_id}` : `${base}/bookings/mine`;
     try {
-      await timeline.notify({ recipients: users, messageKey: `timeline.${n.kind}`, params: { number: n.subject_id }, url });
+      await timeline.notify({ recipients: [...users], messageKey: `timeline.${n.kind}`, params: { number: n.subject_id }, url });
     } catch (error) {
       this.ctx.logger.warn({ err: error }, 'timeline notification failed');
     }

@@ -33,7 +33,7 @@ function makeClient(app: TestHost['app'], login: string | null, cookie: string, 
     if (csrfHeader && csrf) r.set('X-CSRF-Token', csrf);
     return r;
   };
-  const api = (path: string) => (path.startsWith('/') && !path.startsWith('/reservations') && !path.startsWith('/mail') && !path.startsWith('/login') ? `${API}${path}` : path);
+  const api = (path: string) => (path.startsWith('/') && !path.startsWith('/reservations') && !path.startsWith('/mail') && !path.startsWith('/login') && !path.startsWith('/timeline') ? `${API}${path}` : path);
   return {
     login,
     cookie,

@@ -149,3 +149,19 @@ describe('the admin sees the outbox and can retry', () => {
     expect((await (await h.as('direction-b')).post(`/deliveries/${failed.id}/retry`, {})).status).toBe(404);
   });
 });
+
+describe('in-app notifications through the host timeline', () => {
+  it('the reporter and each referent see a declaration in the reference host timeline', async () => {
+    const id = await declare('enseignant', 'Le son du TNI grésille.');
+    await waitForMails(h, ofIncident(id), 2);
+    const referent = await h.as('referent2');
+    let items: Array<{ key: string; params: { number: string }; url: string }> = [];
+    for (let i = 0; i < 20 && !items.some((n) => n.params.number === id); i++) {
+      items = (await referent.get('/timeline')).body;
+      await settle(200);
+    }
+    expect(items.find((n) => n.params.number === id)).toMatchObject({ key: 'timeline.incident.created', url: `/reservations/incidents/${id}` });
+    const page = await referent.get('/timeline', 'text/html');
+    expect(page.text).toContain(`Incident n° ${id} déclaré`);
+  });
+});
