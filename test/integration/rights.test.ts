@@ -123,3 +123,45 @@ describe('hardening', () => {
     expect(cookie).toMatch(/SameSite=Lax/);
   });
 });
+
+describe('one service off', () => {
+  it('Incidents off in college-b: its incident routes and pages answer 404, the planning still works', async () => {
+    const admin = await h.as('direction-b');
+    const teacher = await h.as('enseignant2');
+    expect((await admin.put('/structures/college-b/settings', { services: { planning: true, incidents: false } })).status).toBe(200);
+    expect((await teacher.get('/structures/college-b/incidents?mine=1')).status).toBe(404);
+    expect((await teacher.get('/structures/college-b/incident-types')).status).toBe(404);
+    expect((await teacher.get('/reservations/incidents/new?structure=college-b', 'text/html')).status).toBe(404);
+    expect((await teacher.get('/structures/college-b/bookings')).status).toBe(200);
+    expect((await teacher.get('/reservations/', 'text/html')).text).not.toContain('/reservations/incidents/new?structure=college-b');
+    expect((await admin.put('/structures/college-b/settings', { services: { planning: true, incidents: true } })).status).toBe(200);
+    expect((await teacher.get('/structures/college-b/incidents?mine=1')).status).toBe(200);
+  });
+});
+
+describe('granting incident.declare to pupils', () => {
+  it('lets eleve declare in college-a, and nowhere else', async () => {
+    const admin = await h.as('direction');
+    const k = h.db.knex;
+    const projector = String((await k('rsv_equipment').where({ seed_code: 'demo-projector-12' }).first()).id);
+    const typeId = String((await k('rsv_incident_types').where({ structure_id: 'college-a', seed_code: 'hardware' }).first()).id);
+    const severityId = String((await k('rsv_severities').where({ structure_id: 'college-a', seed_code: 'repair' }).first()).id);
+    const body = { equipmentId: projector, typeId, severityId, description: 'Le projecteur clignote.' };
+    const pupil = await h.as('eleve');
+    expect((await pupil.post('/structures/college-a/incidents', body)).status).toBe(403);
+    const current: G[] = (await admin.get('/structures/college-a/grants')).body.grants;
+    const grants = [...current, { action: 'incident.declare', subject: { kind: 'profile', id: 'Student' } }, { action: 'module.access', subject: { kind: 'profile', id: 'Student' } }];
+    expect((await admin.put('/structures/college-a/grants', { grants })).status).toBe(204);
+    const declared = await pupil.post('/structures/college-a/incidents', body);
+    expect(declared.status).toBe(201);
+    expect((await pupil.get('/session')).body.rights['college-a']).toContain('incident.declare');
+    // Nowhere else: not in college-b (not a member: 404), and not a right to manage.
+    const projectorB = String((await k('rsv_equipment').where({ seed_code: 'demo-projector-b1' }).first()).id);
+    expect((await pupil.post('/structures/college-b/incidents', { ...body, equipmentId: projectorB })).status).toBe(404);
+    expect((await pupil.post(`/incidents/${declared.body.id}/transitions`, { to: 'taken' })).status).toBe(403);
+    // The parents did not get it with the pupils.
+    const parent = await h.as('parent');
+    expect((await parent.post('/structures/college-a/incidents', body)).status).toBe(403);
+    await admin.put('/structures/college-a/grants', { grants: current });
+  });
+});

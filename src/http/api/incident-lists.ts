@@ -29,6 +29,7 @@ export const incidentListRoutes: ApiRoute[] = LISTS.flatMap(({ kind, plural, tab
     summary: `The school's ${what}, in order; retired ones only with includeRetired=1.`,
     action: [INCIDENT_DECLARE, INCIDENT_MANAGE, 'module.configure'],
     scope: { kind: 'structure' },
+    service: 'incidents',
     query: z.object({ includeRetired: z.enum(['0', '1']).optional(), lang: z.string().max(10).optional() }),
     async handler(c) {
       const rows = await listValues(c.module.knex, kind, c.structureId, { includeRetired: c.query.includeRetired === '1' });
