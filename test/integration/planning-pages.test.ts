@@ -71,6 +71,22 @@ describe('planning pages without JavaScript', () => {
     expect((await teacher.get(`/bookings/${booking.body.id}`)).body.status).toBe('cancelled');
   });
 
+  it('cancels a series from one occurrence on, with a plain form', async () => {
+    const teacher = await h.as('enseignant');
+    const start = DateTime.fromISO(nextTuesday()).plus({ weeks: 2 });
+    const series = await teacher.post('/structures/college-a/bookings', { equipmentId: room12, startsAt: `${start.toISODate()}T08:00`, endsAt: `${start.toISODate()}T09:00`, recurrence: { weekly: true, until: start.plus({ weeks: 3 }).toISODate() } });
+    expect(series.status).toBe(201);
+    const mine = await teacher.get('/reservations/bookings/mine', 'text/html');
+    expect(mine.text).toContain(`/reservations/booking-series/${series.body.seriesId}/cancel`);
+    const from = start.plus({ weeks: 2 }).toISODate()!;
+    const res = await postForm(teacher.cookie, `/reservations/booking-series/${series.body.seriesId}/cancel`, { _csrf: teacher.csrf, from });
+    expect(res.status).toBe(303);
+    const rows = await h.db.knex('rsv_bookings').where({ series_id: series.body.seriesId }).orderBy('starts_at');
+    expect(rows.map((r: { status: string }) => r.status)).toEqual(['validated', 'validated', 'cancelled', 'cancelled']);
+    const pupil = await h.as('eleve');
+    expect((await postForm(pupil.cookie, `/reservations/booking-series/${series.body.seriesId}/cancel`, { _csrf: pupil.csrf })).status).toBe(403);
+  });
+
   it("another school's planning answers 404 and a pupil gets 403", async () => {
     const teacher = await h.as('enseignant');
     expect((await teacher.get('/reservations/structures/college-b/planning', 'text/html')).status).toBe(404);

@@ -4,7 +4,7 @@ import { page, PageRoute, PageResult, RouteContext } from '../route';
 import { actionsOf } from '../request';
 import { listEquipment, listResourceTypes } from '../../store/equipment';
 import { bookingsInWindow } from '../../store/bookings';
-import { schoolCalendar, createBooking, cancelBooking } from '../../services/bookings';
+import { schoolCalendar, createBooking, cancelBooking, cancelSeries } from '../../services/bookings';
 import { weekOf } from '../../domain/bookings';
 import { labelOf } from '../presenters';
 import { actorOf, bookingBody, bookingRequestOf, ownersOf, presentBooking } from '../api/bookings';
@@ -242,11 +242,26 @@ export const planningPages: PageRoute[] = [
           ...s,
           bookings: rows.map((r) => ({
             ...presentBooking(r, actor, new Map([[c.user.id, c.user]]), true),
+            date: DateTime.fromJSDate(r.starts_at, { zone: calendar.zone }).toISODate(),
             when: DateTime.fromJSDate(r.starts_at, { zone: calendar.zone }).setLocale(c.state.lang).toFormat('cccc d LLLL yyyy, HH:mm') + '–' + DateTime.fromJSDate(r.ends_at, { zone: calendar.zone }).toFormat('HH:mm'),
           })),
         });
       }
       return { view: 'pages/my-bookings', title: c.state.t('planning:mine.title'), data: { schools, created: c.query.created ? Number(c.query.created) : 0, cancelled: Boolean(c.query.cancelled) } };
+    },
+  }),
+  page({
+    method: 'post',
+    path: '/booking-series/:id/cancel',
+    summary: 'Cancels the occurrences of a series from a date on (this one and the following), from "my bookings".',
+    action: BOOKING_READERS,
+    scope: { kind: 'record', table: 'bookingSeries' },
+    service: 'planning',
+    body: z.object({ from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).strict(),
+    async handler(c) {
+      const actor = await actorOf(c.module, c, c.structureId);
+      const cancelled = await cancelSeries(c.module, c.user, actor, c.structureId, c.recordId, c.body.from ?? null);
+      return { redirect: `${c.module.manifest.prefix}/bookings/mine?cancelled=${cancelled.length}` };
     },
   }),
   page({
