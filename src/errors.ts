@@ -63,15 +63,15 @@ export class RefusedError extends AppError {
 
 export class PayloadTooLargeError extends AppError {
   readonly status = 413;
-  constructor(params: Record<string, unknown> = {}) {
-    super('payload_too_large', 'payloadTooLarge', params);
+  constructor(params: Record<string, unknown> = {}, messageKey = 'payloadTooLarge', details?: unknown) {
+    super('payload_too_large', messageKey, params, details);
   }
 }
 
 export class UnsupportedMediaTypeError extends AppError {
   readonly status = 415;
-  constructor(params: Record<string, unknown> = {}) {
-    super('unsupported_media_type', 'unsupportedMediaType', params);
+  constructor(params: Record<string, unknown> = {}, messageKey = 'unsupportedMediaType', details?: unknown) {
+    super('unsupported_media_type', messageKey, params, details);
   }
 }
 

@@ -42,14 +42,14 @@ export function parseMultipart(req: Request, limits: MultipartLimits): Promise<{
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => fail(new PayloadTooLargeError({ maxBytes: limits.maxFileBytes })));
+      stream.on('limit', () => fail(new PayloadTooLargeError({ maxBytes: limits.maxFileBytes, maxMb: Math.round((limits.maxFileBytes / 1048576) * 10) / 10 }, 'fileTooLarge', { maxBytes: limits.maxFileBytes })));
       stream.on('close', () => {
         const data = Buffer.concat(chunks);
         // An empty file input still sends a part with no name: not a file.
         if (info.filename || data.length) files.push({ field, filename: info.filename ?? '', declaredType: info.mimeType, data });
       });
     });
-    parser.on('filesLimit', () => fail(new PayloadTooLargeError({ maxFiles: limits.maxFiles })));
+    parser.on('filesLimit', () => fail(new PayloadTooLargeError({ maxFiles: limits.maxFiles }, 'tooManyFiles', { maxFiles: limits.maxFiles })));
     parser.on('fieldsLimit', () => fail(new PayloadTooLargeError()));
     parser.on('error', () => reject(new ValidationError([{ field: '(body)', message: 'malformed multipart body' }])));
     parser.on('close', () => (failed ? reject(failed) : resolve({ fields, files })));

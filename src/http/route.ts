@@ -7,6 +7,7 @@ import { csrfTokenValid } from './csrf';
 import { zodToValidationError } from './errors';
 import { RequestState, stateOf, actionsOf } from './request';
 import { serviceEnabled, Service } from '../store/settings';
+import { isMultipart, parseMultipart, UploadedFile } from './multipart';
 
 /**
  * The declarative route table (after Ghost's endpoints and Outline's chain): each route says its method, path, input
@@ -76,6 +77,11 @@ export interface ApiRoute<Q extends z.ZodType = z.ZodType, B extends z.ZodType =
   status?: number;
   /** For tests and docs: a valid example body. */
   example?: unknown;
+  /**
+   * The route also takes multipart/form-data (file inputs): parsed before the chain, fields become the body (CSRF from
+   * the header or the `_csrf` field) and files land in `req.files`. maxFileBytes defaults to config.maxFileBytes.
+   */
+  multipart?: { maxFileBytes?: number; maxFiles: number };
   handler(ctx: RouteContext<z.infer<Q>, z.infer<B>>): Promise<unknown>;
 }
 
@@ -141,9 +147,27 @@ export async function runChain(ctx: ModuleContext, def: ApiRoute | PageRoute, re
   });
 }
 
+/**
+ * Reads a multipart body for a route that takes one (else does nothing). Only for a signed-in user: nobody else's
+ * upload is held in memory.
+ */
+export async function readMultipart(ctx: ModuleContext, limits: { maxFileBytes?: number; maxFiles: number } | undefined, req: Request, res: Response): Promise<void> {
+  if (!limits || !isMultipart(req)) return;
+  if (!stateOf(res).user) throw new UnauthenticatedError();
+  const { fields, files } = await parseMultipart(req, { maxFileBytes: limits.maxFileBytes ?? ctx.config.maxFileBytes, maxFiles: limits.maxFiles });
+  req.body = fields;
+  (req as Request & { files?: UploadedFile[] }).files = files;
+}
+
+/** The files of a multipart request (none for any other). */
+export function filesOf(req: Request): UploadedFile[] {
+  return (req as Request & { files?: UploadedFile[] }).files ?? [];
+}
+
 export function guard(ctx: ModuleContext, def: ApiRoute) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
+      await readMultipart(ctx, def.multipart, req, res);
       const result = await runChain(ctx, def, req, res);
       if (res.headersSent) return;
       if (result instanceof RawResponse) {
@@ -173,8 +197,8 @@ export interface PageRoute<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
   service?: Service;
   query?: Q;
   body?: B;
-  /** The form may be sent as multipart/form-data (file inputs); files land in `req.files`. */
-  multipart?: { maxFileBytes: number; maxFiles: number };
+  /** The form may be sent as multipart/form-data (file inputs); files land in `req.files` (maxFileBytes: config's by default). */
+  multipart?: { maxFileBytes?: number; maxFiles: number };
   /** A form whose input is refused re-renders itself with the errors instead of an error page. */
   onInvalid?(error: ValidationError, ctx: RouteContext<z.infer<Q>, unknown>): Promise<PageResult>;
   handler(ctx: RouteContext<z.infer<Q>, z.infer<B>>): Promise<PageResult>;

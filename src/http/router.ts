@@ -4,14 +4,13 @@ import helmet from 'helmet';
 import type { ModuleContext } from '../context';
 import { MODULE_ROOT } from '../manifest';
 import { requestState, stateOf } from './request';
-import { buildApiRouter, PageRoute, runChain } from './route';
+import { buildApiRouter, PageRoute, readMultipart, runChain } from './route';
 import { errorHandler, notFoundHandler, ErrorBody } from './errors';
 import { renderPage } from './render';
 import { apiRoutes } from './api';
 import { pageRoutes } from './pages';
 import { TooManyRequestsError, UnauthenticatedError } from '../errors';
 import { rateLimit } from 'express-rate-limit';
-import { isMultipart, parseMultipart, UploadedFile } from './multipart';
 
 /** Content-Security-Policy without 'unsafe-inline': no inline script or style in any page. */
 export const CSP_DIRECTIVES = {
@@ -48,11 +47,7 @@ function mutationRateLimit(ctx: ModuleContext) {
 function pageHandler(ctx: ModuleContext, def: PageRoute) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
-      if (def.multipart && isMultipart(req)) {
-        const { fields, files } = await parseMultipart(req, def.multipart);
-        req.body = fields;
-        (req as Request & { files?: UploadedFile[] }).files = files;
-      }
+      await readMultipart(ctx, def.multipart, req, res);
       const result = (await runChain(ctx, def, req, res)) as Awaited<ReturnType<PageRoute['handler']>>;
       if (res.headersSent) return;
       if ('redirect' in result) {

@@ -3,7 +3,13 @@ import type { IncidentStatus } from '../domain/workflow';
 import { recordNotification } from '../notifications/outbox';
 
 /** The kinds of history entries. Later issues add theirs (attachments, confirmations...). */
-export const INCIDENT_EVENT_KINDS = ['created', 'status_changed', 'comment', 'assigned', 'escalated', 'follower_added'] as const;
+export const INCIDENT_EVENT_KINDS = ['created', 'status_changed', 'comment', 'assigned', 'escalated', 'follower_added', 'attachment_added', 'confirmed', 'reopened'] as const;
+/**
+ * `confirmed`: the reporter says their closed incident is fixed; `reopened`: they say it is not, which moves it from
+ * closed to in_progress (that event carries from_status and to_status like a status_changed). The kinds of event that
+ * change an incident's status, for whatever counts moves and backlogs:
+ */
+export const STATUS_CHANGE_KINDS = ['status_changed', 'reopened'] as const;
 export type IncidentEventKind = (typeof INCIDENT_EVENT_KINDS)[number];
 
 export interface IncidentEventInput {
@@ -52,8 +58,9 @@ export async function appendIncidentEvent(trx: Knex.Transaction, event: Incident
       data: JSON.stringify(event.data ?? {}),
     })
     .returning('*');
-  // Told by mail in the same transaction (a follower joining is not news for anyone).
-  if (event.kind !== 'follower_added') {
+  // Told by mail in the same transaction (a follower joining is not news for anyone, nor are files added on their
+  // own: a comment carrying files is told as a comment).
+  if (event.kind !== 'follower_added' && event.kind !== 'attachment_added') {
     await recordNotification(trx, {
       structureId: event.structureId,
       kind: `incident.${event.kind}`,
