@@ -6,7 +6,7 @@ import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } 
 import { csrfTokenValid } from './csrf';
 import { zodToValidationError } from './errors';
 import { RequestState, stateOf, actionsOf } from './request';
-import { serviceEnabled, Service } from '../store/settings';
+import { serviceEnabled, Service, enabledServicesOf } from '../store/settings';
 import { isMultipart, parseMultipart, UploadedFile } from './multipart';
 
 /**
@@ -22,7 +22,12 @@ export type Scope =
   /** A record's id in the path (`:id`); the record must belong to one of the user's structures, else 404. */
   | { kind: 'record'; table: ScopedTable; param?: string }
   /** No structure: the handler works on the user's own structures (e.g. GET /session). */
-  | { kind: 'user' };
+  | { kind: 'user' }
+  /**
+   * Several structures: the user must hold the action in at least one of their schools where the module is on (else
+   * 403); the handler gets those schools in `structureIds` (e.g. the cross-school statistics).
+   */
+  | { kind: 'anyStructure' };
 
 /** Tables whose rows are looked up by id for scoping; each has a `structure_id` column. */
 export const SCOPED_TABLES = {
@@ -48,6 +53,8 @@ export interface RouteContext<Q, B> {
   structureId: string;
   /** The id of the scoped record (for record scopes). */
   recordId: string;
+  /** For `anyStructure` scopes: the user's schools where they hold the action. */
+  structureIds: string[];
   params: Record<string, string>;
   query: Q;
   body: B;
@@ -124,6 +131,13 @@ export async function runChain(ctx: ModuleContext, def: ApiRoute | PageRoute, re
     recordId = params[def.scope.param ?? 'id'] ?? '';
     structureId = await structureOfRecord(ctx, def.scope.table, recordId, user);
   }
+  let structureIds: string[] = [];
+  if (def.scope.kind === 'anyStructure') {
+    const [actions, services] = await Promise.all([actionsOf(ctx, state), enabledServicesOf(ctx.knex, user.structures)]);
+    const needed = Array.isArray(def.action) ? def.action : [def.action];
+    structureIds = user.structures.filter((s) => (services[s]?.planning || services[s]?.incidents) && needed.some((a) => (actions[s] ?? []).includes(a)));
+    if (!structureIds.length) throw new ForbiddenError();
+  }
   if (structureId) {
     if (!(await serviceEnabled(ctx.knex, structureId, def.service ?? 'any'))) throw new NotFoundError();
     const actions = (await actionsOf(ctx, state))[structureId] ?? [];
@@ -139,11 +153,11 @@ export async function runChain(ctx: ModuleContext, def: ApiRoute | PageRoute, re
   }
   const body = def.body ? def.body.safeParse(rawBody ?? {}) : { success: true as const, data: undefined };
   if (!body.success) {
-    if ('onInvalid' in def && def.onInvalid) return def.onInvalid(zodToValidationError(body.error), { req, res, user, state, structureId, recordId, params, query: query.data, body: rawBody, module: ctx });
+    if ('onInvalid' in def && def.onInvalid) return def.onInvalid(zodToValidationError(body.error), { req, res, user, state, structureId, recordId, structureIds, params, query: query.data, body: rawBody, module: ctx });
     throw zodToValidationError(body.error);
   }
   return (def.handler as (c: RouteContext<unknown, unknown>) => Promise<unknown>)({
-    req, res, user, state, structureId, recordId, params, query: query.data, body: body.data, module: ctx,
+    req, res, user, state, structureId, recordId, structureIds, params, query: query.data, body: body.data, module: ctx,
   });
 }
 

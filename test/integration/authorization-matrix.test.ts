@@ -81,6 +81,10 @@ const FIXTURES: Partial<Record<ScopedTable, () => Promise<string>>> = {
     const [d] = await h.db.knex('rsv_deliveries').insert({ notification_id: n.id, structure_id: 'college-a', address: `matrix${++seq}@college-a.demo-ent.test`, status: 'failed', message_id: `<m${seq}@test>` }).returning('id');
     return String(d.id);
   },
+  async unavailability() {
+    const [row] = await h.db.knex('rsv_unavailabilities').insert({ structure_id: 'college-a', equipment_id: await equipmentOf('demo-room-poly'), starts_at: new Date(Date.UTC(2032, 0, 1) + ++seq * 7200_000), ends_at: new Date(Date.UTC(2032, 0, 1) + seq * 7200_000 + 3600_000), reason: 'matrix', created_by: 'u-referent1' }).returning('id');
+    return String(row.id);
+  },
   async incident() {
     const type = await h.db.knex('rsv_incident_types').where({ structure_id: 'college-a' }).first();
     const severity = await h.db.knex('rsv_severities').where({ structure_id: 'college-a' }).first();
@@ -102,11 +106,15 @@ async function urlOf(route: { path: string; scope: ApiRoute['scope'] }): Promise
   return path;
 }
 
+const needsOf = (route: ApiRoute | PageRoute) => (Array.isArray(route.action) ? route.action : [route.action]);
+
 const GENERIC_FORBIDDEN = "Vous n'avez pas le droit de faire cela.";
 
 function expectation(route: ApiRoute | PageRoute, who: Who): 'unauthenticated' | 'notFound' | 'forbidden' | 'allowed' {
   if (!who.login) return 'unauthenticated';
   if (route.scope.kind === 'user') return 'allowed';
+  // The action in any of the user's schools: enseignant2's college-b has the same default grants as college-a.
+  if (route.scope.kind === 'anyStructure') return needsOf(route).some((a) => defaultActions(who).has(a)) ? 'allowed' : 'forbidden';
   if (!who.memberOfA) return 'notFound';
   const needed = Array.isArray(route.action) ? route.action : [route.action];
   if (needed.includes('signedIn')) return 'allowed';

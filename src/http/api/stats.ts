@@ -73,21 +73,19 @@ export const statsRoutes: ApiRoute[] = [
     },
   }),
   /*
-   * The cross-school figures have no one structure to check an action in: the route table's scopes check one action
-   * in the structure of the path or of a record. So this route only asks for a signed-in user (scope `user`), and the
-   * handler narrows the structures itself to those where the user holds stats.viewAcrossStructures (403 when none);
-   * the SQL is then scoped to exactly that list, never to all schools.
+   * The cross-school figures: the chain's `anyStructure` scope gives the schools where the user holds
+   * stats.viewAcrossStructures (403 when none); the SQL is then scoped to exactly that list, never to all schools.
    */
   route({
     method: 'get',
     path: '/stats',
     summary:
       'The same figures across the schools where the user holds stats.viewAcrossStructures (403 if none): a summary per school, ranked by sort (incidents, backlog, takeInCharge, resolve, occupancy), and the total.',
-    action: 'signedIn',
-    scope: { kind: 'user' },
+    action: STATS_ACROSS,
+    scope: { kind: 'anyStructure' },
     query: crossStatsQuery,
     async handler(c) {
-      const structures = await crossStructuresOf(c);
+      const structures = c.structureIds;
       return presentCrossStats(await crossSchoolStats(c.module, structures, c.query), c.state.t, c.state.lang);
     },
   }),
@@ -95,12 +93,11 @@ export const statsRoutes: ApiRoute[] = [
     method: 'get',
     path: '/stats.csv',
     summary: 'The cross-school table as CSV (UTF-8 with BOM, \';\'): one line per school in ranking order, and the total.',
-    action: 'signedIn',
-    scope: { kind: 'user' },
+    action: STATS_ACROSS,
+    scope: { kind: 'anyStructure' },
     query: crossStatsQuery,
     async handler(c) {
-      // Same narrowing as GET /stats (see there).
-      const structures = await crossStructuresOf(c);
+      const structures = c.structureIds;
       const stats = presentCrossStats(await crossSchoolStats(c.module, structures, c.query), c.state.t, c.state.lang);
       return csvResponse(crossFiguresCsv(stats, c.state.t, c.state.lang), `${c.state.t('stats:csv.crossFile')}-${periodName(stats.period)}`);
     },
