@@ -3,6 +3,7 @@ import type { HostUser } from '../host';
 import type { ModuleContext } from '../context';
 import { Language, pickLanguage, T, tFor } from '../i18n';
 import { csrfTokenFor } from './csrf';
+import { enabledServicesOf } from '../store/settings';
 
 /** What the module knows of a request once its first middleware ran. */
 export interface RequestState {
@@ -42,4 +43,15 @@ export async function actionsOf(ctx: ModuleContext, state: RequestState): Promis
   if (!state.user) return {};
   state.actions ??= await ctx.host.rights.actionsOf(state.user);
   return state.actions;
+}
+
+/** The user's schools with their services and the user's actions there, in one go (home page, GET /session). */
+export async function schoolsOf(ctx: ModuleContext, state: RequestState) {
+  const user = state.user!;
+  const [structures, rights, services] = await Promise.all([
+    ctx.host.directory.getStructures(user.structures),
+    actionsOf(ctx, state),
+    enabledServicesOf(ctx.knex, user.structures),
+  ]);
+  return structures.map((s) => ({ ...s, services: services[s.id] ?? { planning: false, incidents: false }, actions: rights[s.id] ?? [] }));
 }

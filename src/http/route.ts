@@ -70,8 +70,8 @@ export class RawResponse {
   ) {}
 }
 
-export interface ApiRoute<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
-  method: 'get' | 'post' | 'put' | 'delete';
+/** What every route of the tables declares, API or page: the chain runs on these. */
+interface RouteBase<Q extends z.ZodType, B extends z.ZodType> {
   path: string;
   summary: string;
   /** The secured action (any of a list), or `signedIn` for routes open to any signed-in user of the structure. */
@@ -81,14 +81,18 @@ export interface ApiRoute<Q extends z.ZodType = z.ZodType, B extends z.ZodType =
   service?: Service;
   query?: Q;
   body?: B;
-  status?: number;
-  /** For tests and docs: a valid example body. */
-  example?: unknown;
   /**
    * The route also takes multipart/form-data (file inputs): parsed before the chain, fields become the body (CSRF from
    * the header or the `_csrf` field) and files land in `req.files`. maxFileBytes defaults to config.maxFileBytes.
    */
   multipart?: { maxFileBytes?: number; maxFiles: number };
+}
+
+export interface ApiRoute<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> extends RouteBase<Q, B> {
+  method: 'get' | 'post' | 'put' | 'delete';
+  status?: number;
+  /** For tests and docs: a valid example body. */
+  example?: unknown;
   handler(ctx: RouteContext<z.infer<Q>, z.infer<B>>): Promise<unknown>;
 }
 
@@ -202,17 +206,8 @@ export type PageResult =
   | { view: string; title: string; data?: Record<string, unknown>; status?: number; structureId?: string }
   | { redirect: string };
 
-export interface PageRoute<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface PageRoute<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> extends RouteBase<Q, B> {
   method: 'get' | 'post';
-  path: string;
-  summary: string;
-  action: string | string[];
-  scope: Scope;
-  service?: Service;
-  query?: Q;
-  body?: B;
-  /** The form may be sent as multipart/form-data (file inputs); files land in `req.files` (maxFileBytes: config's by default). */
-  multipart?: { maxFileBytes?: number; maxFiles: number };
   /** A form whose input is refused re-renders itself with the errors instead of an error page. */
   onInvalid?(error: ValidationError, ctx: RouteContext<z.infer<Q>, unknown>): Promise<PageResult>;
   handler(ctx: RouteContext<z.infer<Q>, z.infer<B>>): Promise<PageResult>;
