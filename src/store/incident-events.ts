@@ -46,18 +46,31 @@ export interface IncidentEventRow {
  * commit or roll back together.
  */
 export async function appendIncidentEvent(trx: Knex.Transaction, event: IncidentEventInput): Promise<IncidentEventRow> {
-  const [row] = await trx('rsv_incident_events')
-    .insert({
-      incident_id: event.incidentId,
-      structure_id: event.structureId,
-      kind: event.kind,
-      actor_id: event.actorId,
-      from_status: event.fromStatus ?? null,
-      to_status: event.toStatus ?? null,
-      comment: event.comment ?? null,
-      data: JSON.stringify(event.data ?? {}),
-    })
-    .returning('*');
+  // The event and the incident's last_event_at in one statement (one round trip). The creation row already carries
+  // last_event_at = now(); every later event moves it ("my incidents" shows it).
+  const { rows } = await trx.raw<{ rows: IncidentEventRow[] }>(
+    `WITH ev AS (
+       INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING *
+     ), moved AS (
+       UPDATE rsv_incidents i SET last_event_at = ev.created_at
+         FROM ev
+        WHERE i.id = ev.incident_id AND i.structure_id = ev.structure_id AND ev.kind <> 'created'
+     )
+     SELECT * FROM ev`,
+    [
+      event.incidentId,
+      event.structureId,
+      event.kind,
+      event.actorId,
+      event.fromStatus ?? null,
+      event.toStatus ?? null,
+      event.comment ?? null,
+      JSON.stringify(event.data ?? {}),
+    ],
+  );
+  const row = rows[0]!;
   // Told by mail in the same transaction (a follower joining is not news for anyone, nor are files added on their
   // own: a comment carrying files is told as a comment).
   if (event.kind !== 'follower_added' && event.kind !== 'attachment_added') {
@@ -71,11 +84,7 @@ export async function appendIncidentEvent(trx: Knex.Transaction, event: Incident
       data: { to: event.toStatus ?? null, level: (event.data as { toLevel?: number } | undefined)?.toLevel ?? null },
     });
   }
-  // The creation row already carries last_event_at = now(); every later event moves it ("my incidents" shows it).
-  if (event.kind !== 'created') {
-    await trx('rsv_incidents').where({ id: event.incidentId, structure_id: event.structureId }).update({ last_event_at: row.created_at });
-  }
-  return row as IncidentEventRow;
+  return row;
 }
 
 /** The history of one incident, oldest first. */
