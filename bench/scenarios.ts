@@ -120,6 +120,17 @@ const STATS_SQL = [
   `SELECT equipment_id, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY equipment_id ORDER BY n DESC LIMIT 10`,
 ];
 
+/** src/store/incident-events.ts appendIncidentEvent: the event and the incident's last_event_at in one statement. */
+const EVENT_SQL = `
+  WITH ev AS (
+    INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *
+  ), moved AS (
+    UPDATE rsv_incidents i SET last_event_at = ev.created_at FROM ev
+     WHERE i.id = ev.incident_id AND i.structure_id = ev.structure_id AND ev.kind <> 'created'
+  )
+  SELECT * FROM ev`;
+
 /** src/notifications/outbox.ts recordNotification: one row per told change, in the change's transaction. */
 async function notify(client: Client, sid: string, kind: string, subjectId: string, eventId: string, actorId: string, to: string | null): Promise<void> {
   await client.query(
@@ -221,7 +232,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'move',
     label: 'take an incident in charge',
-    rawIs: 'read + versioned UPDATE + 2 events (+ outbox rows) + 2 UPDATEs of last_event_at (one transaction)',
+    rawIs: 'read + versioned UPDATE + 2 x (event with last_event_at, outbox row) (one transaction)',
     expected: [200],
     async probe(ctx) {
       const [item] = await insertFreshIncidents(ctx.admin, [ctx.activeIdxs[0]!], 1);
@@ -255,20 +266,10 @@ export const SCENARIOS: Scenario[] = [
               [sid, item.id, row.version, actor],
             );
             if (!updated.rowCount) return 'conflict';
-            const event = await client.query(
-              `INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data)
-               VALUES ($1, $2, 'status_changed', $3, 'new', 'taken', NULL, '{}') RETURNING *`,
-              [item.id, sid, actor],
-            );
+            const event = await client.query(EVENT_SQL, [item.id, sid, 'status_changed', actor, 'new', 'taken', null, '{}']);
             if (ctx.outbox) await notify(client, sid, 'incident.status_changed', item.id, event.rows[0].id, actor, 'taken');
-            await client.query(`UPDATE rsv_incidents SET last_event_at = $3 WHERE id = $1 AND structure_id = $2`, [item.id, sid, event.rows[0].created_at]);
-            const assigned = await client.query(
-              `INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data)
-               VALUES ($1, $2, 'assigned', $3, NULL, NULL, NULL, $4) RETURNING *`,
-              [item.id, sid, actor, JSON.stringify({ fromAssigneeId: null, toAssigneeId: actor })],
-            );
+            const assigned = await client.query(EVENT_SQL, [item.id, sid, 'assigned', actor, null, null, null, JSON.stringify({ fromAssigneeId: null, toAssigneeId: actor })]);
             if (ctx.outbox) await notify(client, sid, 'incident.assigned', item.id, assigned.rows[0].id, actor, null);
-            await client.query(`UPDATE rsv_incidents SET last_event_at = $3 WHERE id = $1 AND structure_id = $2`, [item.id, sid, assigned.rows[0].created_at]);
             return 'ok';
           });
         },
@@ -345,11 +346,7 @@ export function declareScenario(outbox: boolean): Scenario {
                VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
               [school.sid, equipmentId, typeId, severityId, DECLARATION, reporter],
             );
-            const event = await client.query(
-              `INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data)
-               VALUES ($1, $2, 'created', $3, NULL, 'new', NULL, $4) RETURNING *`,
-              [rows[0].id, school.sid, reporter, JSON.stringify({ equipmentId, typeId, severityId })],
-            );
+            const event = await client.query(EVENT_SQL, [rows[0].id, school.sid, 'created', reporter, null, 'new', null, JSON.stringify({ equipmentId, typeId, severityId })]);
             if (outbox && ctx.outbox) await notify(client, school.sid, 'incident.created', rows[0].id, event.rows[0].id, reporter, 'new');
             return 'ok';
           });

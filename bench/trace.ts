@@ -18,7 +18,10 @@ import { COLLECTIVITE_LOGIN, referentLogin, schoolId, teacherLogin, TIME_ZONE } 
 async function main(): Promise<void> {
   const config = benchConfig();
   const only = process.env.BENCH_TRACE?.split(',');
-  const started = await startReferenceHost({ databaseUrl: config.databaseUrl, demo: false, httpLog: false, logger: pino({ level: 'warn' }), smtpCatcherPort: 0 });
+  // No mail worker here: its background statements would mix with the request's.
+  const started = await startReferenceHost({
+    databaseUrl: config.databaseUrl, demo: false, httpLog: false, logger: pino({ level: 'warn' }), smtpCatcherPort: 0, config: { runWorker: false },
+  });
   const port = await freePort();
   const server = started.referenceHost.app.listen(port, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
