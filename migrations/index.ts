@@ -3,6 +3,7 @@ import * as foundation from './20261123_0001_foundation';
 import * as planning from './20261123_0002_planning';
 import * as incidents from './20261123_0003_incidents';
 import * as stats from './20261123_0007_stats';
+import * as statsSummary from './20261123_0007_stats_summary';
 import * as notifications from './20261123_0004_notifications';
 import * as unavailabilities from './20261123_0005_unavailabilities';
 
@@ -14,6 +15,7 @@ export const moduleMigrations: Migration[] = [
   { name: '20261123_0004_notifications', up: notifications.up },
   { name: '20261123_0005_unavailabilities', up: unavailabilities.up },
   { name: '20261123_0007_stats', up: stats.up },
+  { name: '20261123_0007_stats_summary', up: statsSummary.up },
 ];
 
 export const MODULE_MIGRATIONS_TABLE = 'knex_migrations_rsv';

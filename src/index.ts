@@ -11,6 +11,7 @@ import { createModuleRouter } from './http/router';
 import { installStructure } from './services/install';
 import { enabledServicesOf } from './store/settings';
 import { Notifier } from './notifications/notifier';
+import { StatsRefresher } from './services/stats-summary';
 
 export type { Host } from './host';
 export { HOOK_API_VERSION } from './host';
@@ -108,6 +109,9 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
   }
   for (const structure of await host.directory.listStructures()) await installStructure(context, structure.id);
   await notifier.start();
+  // The cross-school statistics' summary, kept fresh from the job queue (in worker processes only).
+  const statsRefresher = new StatsRefresher(context, { schema: options.databaseSchema ?? 'public', runWorker: config.runWorker, maintenanceSeconds: config.queueMaintenanceSeconds });
+  await statsRefresher.start();
   const router = createModuleRouter(context);
   host.http.mount(manifest.prefix, router);
   logger.info({ host: host.name, prefix: manifest.prefix }, 'module installed');
@@ -117,6 +121,7 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
     router,
     installStructure: (structureId) => installStructure(context, structureId),
     close: async () => {
+      await statsRefresher.stop();
       await notifier.stop();
     },
   };

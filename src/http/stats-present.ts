@@ -94,6 +94,8 @@ export function presentCrossStats(c: CrossSchoolStats, t: T, lang: string) {
   return {
     period: { from: c.period.from, to: c.period.to },
     sort: c.sort,
+    source: c.source,
+    computedAt: c.computedAt ? new Date(c.computedAt).toISOString() : null,
     structures: c.structures.map(presentSummary),
     total: {
       structures: c.total.structures,

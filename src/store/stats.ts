@@ -20,6 +20,11 @@ const sqlList = (values: readonly string[]) => values.map((s) => `'${s}'`).join(
 /** Written out from the workflow's lists: literal IN lists, so that the planner can use the partial "open" indexes. */
 const OPEN_SQL = sqlList(OPEN_STATUSES);
 const RESOLVED_SQL = sqlList(RESOLVED_STATUSES);
+/**
+ * The history kinds that move an incident's status: a referent's move, and the reporter's "not fixed" that reopens it
+ * (src/store/incident-events.ts). Written as the partial index rsv_incident_events_moves says, so that it is used.
+ */
+const MOVE_KINDS_SQL = `kind IN ('status_changed', 'reopened')`;
 
 /**
  * The scope's structures with the instants of the period in each one's zone. `t0` is the first instant of the period,
@@ -105,7 +110,7 @@ export async function handlingCounts(knex: Knex, scope: StatsScope): Promise<Han
               extract(hour FROM e.created_at AT TIME ZONE st.tz)::int AS hour,
               to_char(date_trunc('week', e.created_at AT TIME ZONE st.tz), 'YYYY-MM-DD') AS week
          FROM st
-         JOIN rsv_incident_events e ON e.structure_id = st.structure_id AND e.kind = 'status_changed'
+         JOIN rsv_incident_events e ON e.structure_id = st.structure_id AND e.${MOVE_KINDS_SQL}
                                    AND e.created_at >= st.t0 AND e.created_at < st.t1
      )
      SELECT weekday, hour, week,
@@ -207,7 +212,7 @@ export interface BacklogRow {
  * Counting from the present backwards keeps it cheap: the incidents open now (the partial "open" index), minus what
  * changed the open count since the start of the period (declarations +1; each status change +1 when it reopens,
  * -1 when it resolves). Only the period's declarations and moves are read, never the whole history.
- * It relies on the workflow's rule that every status change writes a status_changed event.
+ * It relies on the rule that every status change writes its event (status_changed, or reopened by the reporter).
  */
 export async function backlog(knex: Knex, scope: StatsScope): Promise<BacklogRow[]> {
   if (!scope.structureIds.length) return [];
@@ -230,7 +235,7 @@ export async function backlog(knex: Knex, scope: StatsScope): Promise<BacklogRow
          FROM st JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.created_at >= st.t0
        UNION ALL
        SELECT e.structure_id, e.created_at, ${openCase('e.to_status')} - ${openCase('e.from_status')}
-         FROM st JOIN rsv_incident_events e ON e.structure_id = st.structure_id AND e.kind = 'status_changed' AND e.created_at >= st.t0
+         FROM st JOIN rsv_incident_events e ON e.structure_id = st.structure_id AND e.${MOVE_KINDS_SQL} AND e.created_at >= st.t0
      ),
      -- A week bucket for the changes inside the period; NULL for those after it.
      bucketed AS (
@@ -240,9 +245,14 @@ export async function backlog(knex: Knex, scope: StatsScope): Promise<BacklogRow
          FROM changes c JOIN st ON st.structure_id = c.structure_id
         GROUP BY 1, 2
      ),
+     since_start AS (
+       SELECT structure_id, sum(delta) AS total, sum(delta) FILTER (WHERE week IS NOT NULL) AS in_period FROM bucketed GROUP BY structure_id
+     ),
      at_start AS (
-       SELECT st.structure_id, coalesce(o.n, 0) - coalesce((SELECT sum(b.delta) FROM bucketed b WHERE b.structure_id = st.structure_id), 0) AS n
-         FROM st LEFT JOIN open_now o ON o.structure_id = st.structure_id
+       SELECT st.structure_id, coalesce(o.n, 0) - coalesce(c.total, 0) AS n, coalesce(c.in_period, 0) AS in_period
+         FROM st
+         LEFT JOIN open_now o ON o.structure_id = st.structure_id
+         LEFT JOIN since_start c ON c.structure_id = st.structure_id
      ),
      per_week AS (
        SELECT w.structure_id, w.week,
@@ -253,9 +263,7 @@ export async function backlog(knex: Knex, scope: StatsScope): Promise<BacklogRow
      )
      SELECT to_char(week, 'YYYY-MM-DD') AS week, NULL AS structure_id, sum(backlog)::int AS backlog FROM per_week GROUP BY week
      UNION ALL
-     SELECT NULL, s.structure_id,
-            (s.n + coalesce((SELECT sum(b.delta) FROM bucketed b WHERE b.structure_id = s.structure_id AND b.week IS NOT NULL), 0))::int
-       FROM at_start s
+     SELECT NULL, s.structure_id, (s.n + s.in_period)::int FROM at_start s
      ORDER BY 1, 2`,
     [...scopeBindings(scope), scope.from, scope.to],
   );
@@ -283,17 +291,24 @@ const OPENING_CTE = `
       JOIN rsv_equipment e ON e.structure_id = st.structure_id AND (e.retired_at IS NULL OR e.retired_at > st.t0)
       JOIN rsv_resource_types t ON t.id = e.type_id AND t.structure_id = e.structure_id AND t.purpose = 'booking'
   ),
-  -- Validated bookings cut to the opening periods of the days they span (a booking lasts 14 days at most, hence the
-  -- lower bound on starts_at that keeps the index range short). Pending, refused and cancelled ones do not count.
-  pieces AS (
-    SELECT b.structure_id, b.equipment_id, o.day,
-           extract(epoch FROM least(b.ends_at, o.o1) - greatest(b.starts_at, o.o0)) AS seconds
+  -- Validated bookings, one row per school day they span (a booking lasts 14 days at most, hence the lower bound on
+  -- starts_at that keeps the index range short). Pending, refused and cancelled ones do not count. Materialized, so
+  -- that the join below is an equality on (school, day), never a comparison of every booking with every opening.
+  booking_days AS MATERIALIZED (
+    SELECT b.structure_id, b.equipment_id, b.starts_at, b.ends_at, g.d::date AS day
       FROM st
       JOIN rsv_bookings b ON b.structure_id = st.structure_id AND b.status = 'validated'
                          AND b.starts_at < st.t1 AND b.ends_at > st.t0 AND b.starts_at > st.t0 - interval '15 days'
       JOIN rooms r ON r.id = b.equipment_id AND r.structure_id = b.structure_id
      CROSS JOIN LATERAL generate_series((b.starts_at AT TIME ZONE st.tz)::date::timestamp, (b.ends_at AT TIME ZONE st.tz)::date::timestamp, interval '1 day') AS g(d)
-      JOIN opening o ON o.structure_id = b.structure_id AND o.day = g.d::date AND b.starts_at < o.o1 AND b.ends_at > o.o0
+  ),
+  -- The bookings cut to the opening periods of their days.
+  pieces AS (
+    SELECT bd.structure_id, bd.equipment_id, o.day,
+           extract(epoch FROM least(bd.ends_at, o.o1) - greatest(bd.starts_at, o.o0)) AS seconds
+      FROM booking_days bd
+      JOIN opening o ON o.structure_id = bd.structure_id AND o.day = bd.day
+     WHERE bd.starts_at < o.o1 AND bd.ends_at > o.o0
   )`;
 
 const openingBindings = (scope: StatsScope) => [...scopeBindings(scope), scope.from, scope.to];
@@ -426,13 +441,87 @@ export async function incidentsForExport(knex: Knex, structureId: string, period
        JOIN rsv_severities sv ON sv.id = i.severity_id AND sv.structure_id = i.structure_id
        LEFT JOIN LATERAL (
          SELECT (count(*) FILTER (WHERE ev.kind = 'comment'))::int AS comments,
-                (count(*) FILTER (WHERE ev.kind = 'status_changed' AND ev.from_status IN (${RESOLVED_SQL})))::int AS reopenings,
+                (count(*) FILTER (WHERE ev.${MOVE_KINDS_SQL} AND ev.from_status IN (${RESOLVED_SQL})))::int AS reopenings,
                 json_agg(json_build_object('at', ev.created_at, 'from', ev.from_status, 'to', ev.to_status) ORDER BY ev.id)
-                  FILTER (WHERE ev.kind = 'status_changed') AS moves
+                  FILTER (WHERE ev.${MOVE_KINDS_SQL}) AS moves
            FROM rsv_incident_events ev
           WHERE ev.incident_id = i.id AND ev.structure_id = i.structure_id
        ) h ON true
       ORDER BY i.created_at, i.id`,
     [period.from, period.to, [structureId]],
   );
+}
+
+// ---- the cross-school summary (rsv_stats_summaries) ----------------------------------------------------------
+
+export interface SummaryRow<F> {
+  structure_id: string;
+  computed_at: Date;
+  figures: F;
+}
+
+/**
+ * Stores one school's figures for a school year, with its raw durations read in the same statement (the figures
+ * come from the same aggregates as the dashboard; the durations let the medians over many schools stay exact).
+ */
+export async function upsertSummary(knex: Knex, structureId: string, schoolYear: number, period: Period, computedAt: Date, figures: unknown): Promise<void> {
+  await knex.raw(
+    `WITH ${SCOPE_CTE}
+     INSERT INTO rsv_stats_summaries (structure_id, school_year, computed_at, figures, take_hours, resolve_hours)
+     SELECT ?, ?, ?, ?::jsonb,
+            coalesce(array_agg(extract(epoch FROM i.taken_at - i.created_at) / 3600.0) FILTER (WHERE i.taken_at IS NOT NULL), '{}'),
+            coalesce(array_agg(extract(epoch FROM i.resolved_at - i.created_at) / 3600.0) FILTER (WHERE i.resolved_at IS NOT NULL), '{}')
+       FROM st
+       LEFT JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.created_at >= st.t0 AND i.created_at < st.t1
+     ON CONFLICT (structure_id, school_year) DO UPDATE
+        SET computed_at = EXCLUDED.computed_at, figures = EXCLUDED.figures, take_hours = EXCLUDED.take_hours, resolve_hours = EXCLUDED.resolve_hours`,
+    [period.from, period.to, [structureId], structureId, schoolYear, computedAt, JSON.stringify(figures)],
+  );
+}
+
+export async function readSummaries<F>(knex: Knex, structureIds: string[], schoolYear: number): Promise<Array<SummaryRow<F>>> {
+  if (!structureIds.length) return [];
+  return knex('rsv_stats_summaries').select('structure_id', 'computed_at', 'figures').whereIn('structure_id', structureIds).where({ school_year: schoolYear });
+}
+
+/** Median and p90 over the stored durations of all the schools given: exact, as if read from the incidents. */
+export async function summaryPercentiles(knex: Knex, structureIds: string[], schoolYear: number): Promise<DurationRow> {
+  if (!structureIds.length) return { structure_id: null, taken_count: 0, take_in_charge: null, resolved_count: 0, resolve: null };
+  // A department's year is a few hundred thousand durations: sorted in memory rather than spilled to disk.
+  const result = await knex.transaction(async (trx) => {
+    await trx.raw(`SET LOCAL work_mem = '64MB'`);
+    return rows<DurationRow>(
+      trx,
+      `WITH s AS (SELECT take_hours, resolve_hours FROM rsv_stats_summaries WHERE structure_id = ANY(?) AND school_year = ?)
+       SELECT NULL AS structure_id,
+              (SELECT count(*)::int FROM s, unnest(s.take_hours)) AS taken_count,
+              (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) FROM s, unnest(s.take_hours) AS h) AS take_in_charge,
+              (SELECT count(*)::int FROM s, unnest(s.resolve_hours)) AS resolved_count,
+              (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) FROM s, unnest(s.resolve_hours) AS h) AS resolve`,
+      [structureIds, schoolYear],
+    );
+  });
+  return result[0]!;
+}
+
+/**
+ * The schools whose summary of a school year is missing, older than `maxAgeBefore`, or older than a change of their
+ * data: a move or a declaration (last_event_at), a booking (updated_at), their settings. Oldest first.
+ */
+export async function staleSummaries(knex: Knex, schoolYear: number, maxAgeBefore: Date, limit: number): Promise<string[]> {
+  const result = await rows<{ structure_id: string }>(
+    knex,
+    `SELECT s.structure_id
+       FROM rsv_structure_settings s
+       LEFT JOIN rsv_stats_summaries m ON m.structure_id = s.structure_id AND m.school_year = ?
+      WHERE m.structure_id IS NULL
+         OR m.computed_at < ?
+         OR s.updated_at > m.computed_at
+         OR EXISTS (SELECT 1 FROM rsv_incidents i WHERE i.structure_id = s.structure_id AND (i.last_event_at > m.computed_at OR i.updated_at > m.computed_at))
+         OR EXISTS (SELECT 1 FROM rsv_bookings b WHERE b.structure_id = s.structure_id AND b.updated_at > m.computed_at)
+      ORDER BY m.computed_at NULLS FIRST, s.structure_id
+      LIMIT ?`,
+    [schoolYear, maxAgeBefore, limit],
+  );
+  return result.map((r) => r.structure_id);
 }

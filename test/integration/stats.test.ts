@@ -1,6 +1,8 @@
 import { DateTime } from 'luxon';
 import { parse } from 'csv-parse/sync';
 import { startTestHost, TestHost } from '../helpers/host';
+import { refreshSummaries } from '../../src/services/stats-summary';
+import { staleSummaries } from '../../src/store/stats';
 
 /**
  * The statistics of a seeded school: every figure the API gives is computed again here, independently, from the
@@ -20,7 +22,8 @@ const RESOLVED = ['closed', 'dismissed'];
 let h: TestHost;
 const ids: Record<string, Record<string, Record<string, string>>> = {};
 
-type Move = [at: string, to: string];
+/** A move; `reopened` is the reporter's "not fixed" (the service clock's confirmation), any other a referent's. */
+type Move = [at: string, to: string, kind?: 'reopened'];
 interface Spec {
   school: 'college-a' | 'college-b';
   at: string;
@@ -33,7 +36,7 @@ interface Spec {
 interface Seeded extends Spec {
   id: string;
   created: DateTime;
-  events: Array<{ at: DateTime; from: string; to: string }>;
+  events: Array<{ at: DateTime; from: string; to: string; kind: string }>;
   status: string;
   takenAt: DateTime | null;
   resolvedAt: DateTime | null;
@@ -48,9 +51,9 @@ async function incident(spec: Spec): Promise<Seeded> {
   const events: Seeded['events'] = [];
   let takenAt: DateTime | null = null;
   let resolvedAt: DateTime | null = null;
-  for (const [at, to] of spec.moves ?? []) {
+  for (const [at, to, kind] of spec.moves ?? []) {
     const when = DateTime.fromISO(at, { zone: 'UTC' });
-    events.push({ at: when, from: status, to });
+    events.push({ at: when, from: status, to, kind: kind ?? 'status_changed' });
     if (status === 'new') takenAt = when;
     resolvedAt = RESOLVED.includes(to) ? when : null;
     status = to;
@@ -74,7 +77,7 @@ async function incident(spec: Spec): Promise<Seeded> {
   const id = String(row.id);
   await knex('rsv_incident_events').insert({ incident_id: id, structure_id: spec.school, kind: 'created', actor_id: 'u-enseignant', to_status: 'new', created_at: created.toJSDate() });
   for (const e of events) {
-    await knex('rsv_incident_events').insert({ incident_id: id, structure_id: spec.school, kind: 'status_changed', actor_id: 'u-referent1', from_status: e.from, to_status: e.to, created_at: e.at.toJSDate() });
+    await knex('rsv_incident_events').insert({ incident_id: id, structure_id: spec.school, kind: e.kind, actor_id: 'u-referent1', from_status: e.from, to_status: e.to, created_at: e.at.toJSDate() });
   }
   // A comment counts in the export's history, never in a figure.
   await knex('rsv_incident_events').insert({ incident_id: id, structure_id: spec.school, kind: 'comment', actor_id: 'u-referent1', comment: 'vu', created_at: created.plus({ minutes: 5 }).toJSDate() });
@@ -91,8 +94,8 @@ const SPECS: Spec[] = [
   { school: 'college-a', at: '2024-08-20T08:00:00Z', equipment: 'demo-projector-12', type: 'hardware', severity: 'repair', moves: [['2024-08-26T07:00:00Z', 'taken'], ['2024-10-02T12:00:00Z', 'closed']] },
   // Sunday 1 September 00:30 in Paris, still 31 August in UTC: inside the period.
   { school: 'college-a', at: '2024-08-31T22:30:00Z', equipment: 'demo-projector-12', type: 'hardware', severity: 'malfunction', moves: [['2024-09-02T06:15:00Z', 'taken'], ['2024-09-03T14:00:00Z', 'closed']] },
-  // Closed, reopened, closed again.
-  { school: 'college-a', at: '2024-09-02T05:45:00Z', equipment: 'demo-iwb-14', type: 'iwb', severity: 'malfunction', moves: [['2024-09-02T09:00:00Z', 'in_progress'], ['2024-09-06T10:00:00Z', 'closed'], ['2024-09-09T07:00:00Z', 'in_progress'], ['2024-09-10T15:30:00Z', 'closed']] },
+  // Closed, reopened by its reporter ("not fixed"), closed again.
+  { school: 'college-a', at: '2024-09-02T05:45:00Z', equipment: 'demo-iwb-14', type: 'iwb', severity: 'malfunction', moves: [['2024-09-02T09:00:00Z', 'in_progress'], ['2024-09-06T10:00:00Z', 'closed'], ['2024-09-09T07:00:00Z', 'in_progress', 'reopened'], ['2024-09-17T15:30:00Z', 'closed']] },
   { school: 'college-a', at: '2024-09-10T12:20:00Z', equipment: 'demo-printer-cdi', type: 'software', severity: 'update', moves: [['2024-09-10T12:50:00Z', 'dismissed']] },
   // 01:30 summer time, just before the October change; taken at 02:30 winter time, after it.
   { school: 'college-a', at: '2024-10-26T23:30:00Z', equipment: 'demo-room-12', type: 'wifi', severity: 'malfunction', moves: [['2024-10-27T01:30:00Z', 'taken']] },
@@ -344,10 +347,11 @@ describe("a school's dashboard figures", () => {
     // Open at the start of the period: the August incident; at its end: 2 still being handled, 1 new, the last day's.
     expect(openAt(want.all, START)).toBe(1);
     expect(want.backlogAtEnd).toBe(4);
-    // Work counts moves: the week of 2 September takes two incidents in charge and closes two, one of which is
-    // reopened and closed again (with one dismissed) the week after.
-    expect(want.byWeek.find((w) => w.weekStart === '2024-09-02')).toMatchObject({ declared: 1, taken: 2, resolved: 2 });
-    expect(want.byWeek.find((w) => w.weekStart === '2024-09-09')).toMatchObject({ declared: 1, taken: 1, resolved: 2 });
+    // Work counts moves: the week of 2 September takes two incidents in charge and closes two; one of them is reopened
+    // by its reporter the week after (open again at that week's end, with the August one) and closed the next.
+    expect(want.byWeek.find((w) => w.weekStart === '2024-09-02')).toMatchObject({ declared: 1, taken: 2, resolved: 2, backlog: 1 });
+    expect(want.byWeek.find((w) => w.weekStart === '2024-09-09')).toMatchObject({ declared: 1, taken: 1, resolved: 1, backlog: 2 });
+    expect(want.byWeek.find((w) => w.weekStart === '2024-09-16')).toMatchObject({ declared: 0, taken: 0, resolved: 1, backlog: 1 });
     expect(want.takeInChargeHours.count).toBe(8);
     expect(want.resolveHours.count).toBe(6);
   });
@@ -492,6 +496,39 @@ describe('the cross-school view', () => {
     const byTake = await authority.get(`/stats?${PERIOD}&sort=takeInCharge`);
     const order = [...[['college-a', a.takeInChargeHours.median!], ['college-b', b.takeInChargeHours.median!]] as const].sort((x, y) => x[1] - y[1]).map((x) => x[0]);
     expect(byTake.body.structures.map((s: { id: string }) => s.id)).toEqual(order);
+  });
+
+  it('a school year read from the summary the job queue keeps says exactly what the live computation says', async () => {
+    const authority = await h.as('collectivite');
+    const live = await authority.get(`/stats?${PERIOD}`);
+    expect(live.body.source).toBe('live');
+    expect(await refreshSummaries(h.module.context, { years: [2024] })).toEqual({ refreshed: 2, remaining: false });
+    const read = await authority.get(`/stats?${PERIOD}`);
+    expect(read.body.source).toBe('summary');
+    const { source: _s1, computedAt: _c1, ...fromSummary } = read.body;
+    const { source: _s2, computedAt: _c2, ...fromLive } = live.body;
+    expect(fromSummary).toEqual(fromLive);
+    // Not a school year: always live.
+    expect((await authority.get('/stats?from=2024-09-01&to=2025-06-30')).body.source).toBe('live');
+  });
+
+  it('a move in a school makes its summary stale; the next refresh takes it in', async () => {
+    const knex = h.db.knex;
+    const waiting = seeded.find((i) => i.school === 'college-b' && i.status === 'new')!;
+    const at = DateTime.utc();
+    await knex('rsv_incidents').where({ id: waiting.id }).update({ status: 'taken', taken_at: at.toJSDate(), last_event_at: at.toJSDate(), version: 2 });
+    await knex('rsv_incident_events').insert({ incident_id: waiting.id, structure_id: 'college-b', kind: 'status_changed', actor_id: 'u-referent-b', from_status: 'new', to_status: 'taken', created_at: at.toJSDate() });
+    Object.assign(waiting, { status: 'taken', takenAt: at, events: [...waiting.events, { at, from: 'new', to: 'taken', kind: 'status_changed' }] });
+    expect(await staleSummaries(knex, 2024, new Date(0), 10)).toContain('college-b');
+    await refreshSummaries(h.module.context, { years: [2024] });
+    const authority = await h.as('collectivite');
+    const res = await authority.get(`/stats?${PERIOD}`);
+    expect(res.body.source).toBe('summary');
+    const b = expectedIncidents('college-b');
+    const schoolB = res.body.structures.find((s: { id: string }) => s.id === 'college-b');
+    expect(schoolB.incidents).toMatchObject({ byStatus: b.byStatus, takeInChargeHours: b.takeInChargeHours });
+    const a = expectedIncidents('college-a');
+    expect(res.body.total.incidents.takeInChargeHours).toEqual(durations([...a.declared, ...b.declared]).takeInChargeHours);
   });
 
   it('the table CSV ranks the schools and ends with the total', async () => {

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { route, ApiRoute, RouteContext } from '../route';
-import { actionsOf } from '../request';
-import { ForbiddenError } from '../../errors';
-import { enabledServicesOf } from '../../store/settings';
+import { route, ApiRoute } from '../route';
 import { RANKING_KEYS, RankingKey } from '../../domain/stats';
 import { crossSchoolStats, incidentsExport, schoolStats } from '../../services/stats';
 import { presentCrossStats, presentSchoolStats } from '../stats-present';
@@ -20,18 +17,6 @@ export const statsQuery = z.object({ from: day, to: day, lang: z.string().max(10
 export const crossStatsQuery = statsQuery
   .extend({ sort: z.preprocess((v) => (v === '' ? undefined : v), z.enum(Object.keys(RANKING_KEYS) as [RankingKey, ...RankingKey[]]).optional()) })
   .strict();
-
-/**
- * The structures whose figures the user may see across schools: those where they hold stats.viewAcrossStructures
- * (from the host's rights, asked once per request) and where the module is switched on. 403 when there is none.
- */
-export async function crossStructuresOf(c: Pick<RouteContext<unknown, unknown>, 'module' | 'state' | 'user'>): Promise<string[]> {
-  const rights = await actionsOf(c.module, c.state);
-  const services = await enabledServicesOf(c.module.knex, c.user.structures);
-  const allowed = c.user.structures.filter((s) => (rights[s] ?? []).includes(STATS_ACROSS) && (services[s]?.planning || services[s]?.incidents));
-  if (!allowed.length) throw new ForbiddenError();
-  return allowed;
-}
 
 const periodName = (p: { from: string; to: string }) => `${p.from}_${p.to}`;
 

@@ -5,10 +5,10 @@ import { AppError, ValidationError } from '../../errors';
 import { errorBody } from '../errors';
 import type { T } from '../../i18n';
 import { previousSchoolYear, RANKING_KEYS, RankingKey } from '../../domain/stats';
-import { crossSchoolStats, schoolStats } from '../../services/stats';
+import { crossSchoolStats, DEFAULT_STATS_ZONE, schoolStats } from '../../services/stats';
 import { presentCrossStats, presentSchoolStats, PresentedCrossStats, PresentedSchoolStats, weekdayName } from '../stats-present';
 import { barChart, ChartModel, columnChart, lineChart } from '../charts';
-import { crossStatsQuery, crossStructuresOf, STATS_ACROSS, STATS_READERS, STATS_VIEW, statsQuery } from '../api/stats';
+import { crossStatsQuery, STATS_ACROSS, STATS_READERS, STATS_VIEW, statsQuery } from '../api/stats';
 
 /** Number formats of the user's language, for the pages (the JSON keeps plain numbers). */
 export function formats(lang: string, t: T) {
@@ -200,15 +200,14 @@ export const statsPages: PageRoute[] = [
     method: 'get',
     path: '/stats',
     summary: 'The cross-school view: the same figures per school and in total, with a table that ranks the schools.',
-    action: 'signedIn',
-    // No one structure to check the action in: the handler narrows to the schools where the user holds
-    // stats.viewAcrossStructures and answers 403 when there is none (see GET /api/v1/stats).
-    scope: { kind: 'user' },
+    // The schools where the user holds the action (403 when none), as for GET /api/v1/stats.
+    action: STATS_ACROSS,
+    scope: { kind: 'anyStructure' },
     query: crossStatsQuery,
     async handler(c) {
       const t = c.state.t;
       const lang = c.state.lang;
-      const structures = await crossStructuresOf(c);
+      const structures = c.structureIds;
       const sort: RankingKey = c.query.sort ?? 'incidents';
       const { result, errors } = await withPeriodFallback(c, (input) => crossSchoolStats(c.module, structures, { ...input, sort }), { from: c.query.from, to: c.query.to });
       const stats = presentCrossStats(result, t, lang);
@@ -237,6 +236,7 @@ export const statsPages: PageRoute[] = [
           charts: { ...incidentCharts(stats.total.incidents, t, lang, { equipmentTop: 10, withSchool: true }), occupancyWeek: occupancyWeekChart(stats.total.bookings.byWeek, t, lang), perSchool },
           schoolLinks: Object.fromEntries(stats.structures.map((s) => [s.id, (rights[s.id] ?? []).some((a) => STATS_READERS.includes(a))])),
           links: { csv: `/api/v1/stats.csv${query({ ...period, sort })}`, json: `/api/v1/stats${query({ ...period, sort })}` },
+          asOf: stats.computedAt ? DateTime.fromISO(stats.computedAt).setZone(DEFAULT_STATS_ZONE).setLocale(lang).toFormat('d LLLL yyyy HH:mm') : '',
           query,
         },
       };
