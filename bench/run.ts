@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { DateTime } from 'luxon';
 import { benchConfig } from './config';
+import { openDatabase } from '../src/db';
 import { COLLECTIVITE_LOGIN, dataCounts, prepareDatabase, referentLogin, runMigrations, schoolId, seed, teacherLogin, TIME_ZONE } from './seed';
 import { buildHost, startHost, HostProcess } from './host-process';
 import { once, runHttp, signIn, Session } from './http';
@@ -147,7 +148,8 @@ async function main(): Promise<void> {
     await admin.query(`UPDATE rsv_notifications SET expanded_at = now() WHERE expanded_at IS NULL`);
     await admin.query(`UPDATE rsv_deliveries SET status = 'sent', sent_at = now() WHERE status = 'pending'`);
   }
-  const ctx: BenchContext = { config, databaseUrl: config.databaseUrl, admin, schools, activeIdxs, bigIdx, bookingIdxs, ...users, deepIds, statsWindow, allSchoolIds, bookingMark, outbox };
+  const captureDb = await openDatabase({ url: config.databaseUrl, poolMax: 4 });
+  const ctx: BenchContext = { config, databaseUrl: config.databaseUrl, admin, knex: captureDb.knex, schools, activeIdxs, bigIdx, bookingIdxs, ...users, deepIds, statsWindow, allSchoolIds, bookingMark, outbox };
 
   // Issue 5's comparison: the same declaration with the host's notifications switched off.
   const all: Scenario[] = [...SCENARIOS, declareScenario(false)];
@@ -223,6 +225,7 @@ async function main(): Promise<void> {
   const doubles = booked ? await doubleBookings(admin, bookingMark) : null;
   if (doubles) failures++;
   await admin.end();
+  await captureDb.close();
 
   console.log('');
   console.log(formatTable(rows));

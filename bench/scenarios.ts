@@ -1,4 +1,8 @@
 import type { Client } from 'pg';
+import type { Knex } from 'knex';
+import type { ModuleContext } from '../src/context';
+import { HostDirectory } from '../src/hostkit/directory';
+import { crossSchoolStats, schoolStats } from '../src/services/stats';
 import { DateTime } from 'luxon';
 import { encodeCursor } from '../src/domain/keyset';
 import type { BenchConfig } from './config';
@@ -34,6 +38,8 @@ export interface BenchContext {
   deepIds: string[];
   /** The statistics period: all the seeded history (two school years). */
   statsWindow: { from: string; to: string };
+  /** For capturing the statements of the statistics services (never used by a measured run). */
+  knex: Knex;
   allSchoolIds: string[];
   /** The first booking id of the bench's own bookings (for the double-booking check). */
   bookingMark: string;
@@ -107,19 +113,6 @@ const INBOX_SQL = (withCursor: boolean) => `
     JOIN rsv_severities sv ON sv.id = i.severity_id AND sv.structure_id IS NOT DISTINCT FROM i.structure_id
    ORDER BY i.id DESC`;
 
-/** The statistics of a set of schools over a period: the aggregates API.md lists, each its own statement. */
-const STATS_SQL = [
-  `SELECT status, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY status`,
-  `SELECT type_id, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY type_id`,
-  `SELECT severity_id, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY severity_id`,
-  `SELECT extract(isodow FROM created_at AT TIME ZONE 'Europe/Paris')::int AS d, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY 1`,
-  `SELECT date_trunc('week', created_at AT TIME ZONE 'Europe/Paris') AS w, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY 1`,
-  `SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM taken_at - created_at)) AS take,
-          percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - created_at)) FILTER (WHERE status = 'closed') AS close
-     FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3`,
-  `SELECT equipment_id, count(*)::int AS n FROM rsv_incidents WHERE structure_id = ANY($1) AND created_at >= $2 AND created_at < $3 GROUP BY equipment_id ORDER BY n DESC LIMIT 10`,
-];
-
 /** src/store/incident-events.ts appendIncidentEvent: the event and the incident's last_event_at in one statement. */
 const EVENT_SQL = `
   WITH ev AS (
@@ -139,9 +132,82 @@ async function notify(client: Client, sid: string, kind: string, subjectId: stri
   );
 }
 
-async function statsTx(client: Client, structureIds: string[], window: { from: string; to: string }): Promise<string> {
-  for (const sql of STATS_SQL) await client.query(sql, [structureIds, window.from, window.to]);
+/**
+ * The statements a statistics service call runs (src/services/stats.ts), captured once through a knex query listener
+ * and then replayed verbatim, in order, on the raw side: the same SQL with the same bindings, without HTTP. The service
+ * runs them in parallel on several pooled connections; the raw side runs them one after the other on its one.
+ */
+export interface Captured {
+  sql: string;
+  bindings: unknown[];
+}
+
+async function capture(ctx: BenchContext, run: (module: ModuleContext) => Promise<unknown>): Promise<Captured[]> {
+  const statements: Captured[] = [];
+  const listener = (q: { sql?: string; bindings?: unknown[] }) => {
+    if (q.sql && !/^\s*(BEGIN|COMMIT|ROLLBACK)/i.test(q.sql)) statements.push({ sql: q.sql, bindings: q.bindings ?? [] });
+  };
+  const module = { knex: ctx.knex, host: { directory: new HostDirectory(ctx.knex).hookParts().directory } } as unknown as ModuleContext;
+  ctx.knex.on('query', listener);
+  try {
+    await run(module);
+  } finally {
+    ctx.knex.off('query', listener);
+  }
+  return statements;
+}
+
+async function replay(client: Client, statements: Captured[]): Promise<string> {
+  for (const q of statements) await client.query(q.sql, q.bindings);
   return 'ok';
+}
+
+/** The query string of a statistics request: the default period (the current school year), or the whole history. */
+function periodQuery(ctx: BenchContext, whole: boolean): string {
+  return whole ? `?from=${ctx.statsWindow.from}&to=${ctx.statsWindow.to}` : '';
+}
+const periodInput = (ctx: BenchContext, whole: boolean) => (whole ? { ...ctx.statsWindow } : {});
+
+function dashboardScenario(whole: boolean): Scenario {
+  return {
+    name: whole ? 'dashboard-history' : 'dashboard',
+    label: whole ? 'school dashboard, 2 school years' : 'school dashboard',
+    rawIs: `the statements of schoolStats() for the same school, captured and replayed`,
+    expected: [200],
+    probe: (ctx) => ({ method: 'GET', path: `/structures/${schoolId(ctx.activeIdxs[0]!)}/stats${periodQuery(ctx, whole)}`, session: ctx.referents.get(ctx.activeIdxs[0]!)! }),
+    async prepare(ctx, slot) {
+      const idxs = ctx.activeIdxs;
+      const statements = new Map<number, Captured[]>();
+      if (slot.mode === 'raw') {
+        for (const idx of idxs) statements.set(idx, await capture(ctx, (m) => schoolStats(m, schoolId(idx), periodInput(ctx, whole))));
+      }
+      return {
+        next: () => {
+          const idx = pick(idxs);
+          return { method: 'GET', path: `/structures/${schoolId(idx)}/stats${periodQuery(ctx, whole)}`, session: ctx.referents.get(idx)! };
+        },
+        tx: (client) => replay(client, statements.get(pick(idxs))!),
+      };
+    },
+  };
+}
+
+function crossSchoolScenario(whole: boolean): Scenario {
+  return {
+    name: whole ? 'stats-all-history' : 'stats-all',
+    label: whole ? 'cross-school statistics, 2 school years' : 'cross-school statistics',
+    rawIs: 'the statements of crossSchoolStats() over every school, captured and replayed',
+    expected: [200],
+    amount: (connections, config) => Math.max(config.quick ? 4 : 12, connections * (config.quick ? 1 : 3)),
+    probe: (ctx) => ({ method: 'GET', path: `/stats${periodQuery(ctx, whole)}`, session: ctx.collectivite }),
+    async prepare(ctx, slot) {
+      const statements = slot.mode === 'raw' ? await capture(ctx, (m) => crossSchoolStats(m, ctx.allSchoolIds, periodInput(ctx, whole))) : [];
+      return {
+        next: () => ({ method: 'GET', path: `/stats${periodQuery(ctx, whole)}`, session: ctx.collectivite }),
+        tx: (client) => replay(client, statements),
+      };
+    },
+  };
 }
 
 /** A random one-hour slot on a weekday 4 to 120 days ahead, 08:00-17:00 school time. */
@@ -196,38 +262,10 @@ export const SCENARIOS: Scenario[] = [
       };
     },
   },
-  {
-    name: 'dashboard',
-    label: 'school dashboard',
-    rawIs: 'the aggregates of one school',
-    expected: [200],
-    probe: (ctx) => ({ method: 'GET', path: `/structures/${schoolId(ctx.activeIdxs[0]!)}/stats?from=${ctx.statsWindow.from}&to=${ctx.statsWindow.to}`, session: ctx.referents.get(ctx.activeIdxs[0]!)! }),
-    async prepare(ctx) {
-      const w = ctx.statsWindow;
-      return {
-        next: () => {
-          const idx = pick(ctx.activeIdxs);
-          return { method: 'GET', path: `/structures/${schoolId(idx)}/stats?from=${w.from}&to=${w.to}`, session: ctx.referents.get(idx)! };
-        },
-        tx: (client) => statsTx(client, [schoolId(pick(ctx.activeIdxs))], w),
-      };
-    },
-  },
-  {
-    name: 'stats-all',
-    label: 'cross-school statistics',
-    rawIs: 'the same aggregates over every school',
-    expected: [200],
-    amount: (connections, config) => Math.max(config.quick ? 4 : 12, connections * (config.quick ? 1 : 3)),
-    probe: (ctx) => ({ method: 'GET', path: `/stats?from=${ctx.statsWindow.from}&to=${ctx.statsWindow.to}`, session: ctx.collectivite }),
-    async prepare(ctx) {
-      const w = ctx.statsWindow;
-      return {
-        next: () => ({ method: 'GET', path: `/stats?from=${w.from}&to=${w.to}`, session: ctx.collectivite }),
-        tx: (client) => statsTx(client, ctx.allSchoolIds, w),
-      };
-    },
-  },
+  dashboardScenario(false),
+  crossSchoolScenario(false),
+  dashboardScenario(true),
+  crossSchoolScenario(true),
   declareScenario(true),
   {
     name: 'move',

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       config, databaseUrl: config.databaseUrl, admin, schools, activeIdxs: active, bigIdx: 1, bookingIdxs: booking, teachers, referents,
       collectivite: await signIn(baseUrl, COLLECTIVITE_LOGIN), deepIds,
       statsWindow: { from: today.minus({ days: config.historyDays }).toISODate()!, to: today.plus({ days: 1 }).toISODate()! },
-      allSchoolIds: (await admin.query(`SELECT id FROM host_structures WHERE id LIKE 'bench-%'`)).rows.map((r) => r.id), bookingMark: '0', outbox: true,
+      allSchoolIds: (await admin.query(`SELECT id FROM host_structures WHERE id LIKE 'bench-%'`)).rows.map((r) => r.id), bookingMark: '0', outbox: true, knex: started.db.knex,
     };
     // The module's knex is a clone of the host's (withUserParams): listen on both.
     const instances = [...new Set([started.db.knex, started.module.context.knex])];
