@@ -68,6 +68,8 @@ export interface Scenario {
   expected: number[];
   /** Slow scenarios: this many requests (and raw transactions) at each concurrency instead of a duration. */
   amount?: (connections: number, config: BenchConfig) => number;
+  /** Not run in the quick mode (CI): informative figures that only mean something on the full data. */
+  fullOnly?: boolean;
   /** Extra environment for the host (e.g. NOTIFICATIONS=0): the harness restarts the host for it. */
   hostEnv?: Record<string, string>;
   /** A request that tells whether the route exists yet (404 means not: the scenario is skipped). */
@@ -172,6 +174,7 @@ function dashboardScenario(whole: boolean): Scenario {
   return {
     name: whole ? 'dashboard-history' : 'dashboard',
     label: whole ? 'school dashboard, 2 school years' : 'school dashboard',
+    fullOnly: whole,
     rawIs: `the statements of schoolStats() for the same school, captured and replayed`,
     expected: [200],
     probe: (ctx) => ({ method: 'GET', path: `/structures/${schoolId(ctx.activeIdxs[0]!)}/stats${periodQuery(ctx, whole)}`, session: ctx.referents.get(ctx.activeIdxs[0]!)! }),
@@ -196,6 +199,7 @@ function crossSchoolScenario(whole: boolean): Scenario {
   return {
     name: whole ? 'stats-all-history' : 'stats-all',
     label: whole ? 'cross-school statistics, 2 school years' : 'cross-school statistics',
+    fullOnly: whole,
     rawIs: 'the statements of crossSchoolStats() over every school, captured and replayed',
     expected: [200],
     amount: (connections, config) => Math.max(config.quick ? 4 : 12, connections * (config.quick ? 1 : 3)),
