@@ -114,3 +114,26 @@ export const PROFILES_LEFT_OUT_OF_REPORTS = ['Student', 'Relative'] as const;
 export function mayNameInReport(profile: string | null | undefined): boolean {
   return Boolean(profile) && !(PROFILES_LEFT_OUT_OF_REPORTS as readonly string[]).includes(profile!);
 }
+
+export type ConfirmationDecision =
+  | { ok: true; reopens: boolean }
+  /** Only the reporter answers "is it fixed?" (403). */
+  | { ok: false; reason: 'not_reporter' }
+  /** Only a closed incident is confirmed or reopened this way (422): the current status. */
+  | { ok: false; reason: 'not_closed'; status: IncidentStatus }
+  /** "Not fixed" reopens the incident, within the school's reopening window (422). */
+  | { ok: false; reason: 'reopen_window_passed'; reopenDays: number };
+
+/**
+ * The reporter's answer once their incident is closed: "fixed" records the confirmation; "not fixed" reopens it (to
+ * in_progress) with their comment, as long as the school's reopening window is open. Nobody else answers for them, not
+ * even a referent (who would simply reopen it).
+ */
+export function decideConfirmation(actor: Actor, incident: IncidentFacts, fixed: boolean, opts: { now: Date; reopenDays: number }): ConfirmationDecision {
+  if (!isReporter(actor, incident)) return { ok: false, reason: 'not_reporter' };
+  if (incident.status !== 'closed') return { ok: false, reason: 'not_closed', status: incident.status };
+  if (fixed) return { ok: true, reopens: false };
+  const deadline = reopenDeadline(incident, opts.reopenDays);
+  if (deadline && opts.now.getTime() > deadline.getTime()) return { ok: false, reason: 'reopen_window_passed', reopenDays: opts.reopenDays };
+  return { ok: true, reopens: true };
+}

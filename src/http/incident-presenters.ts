@@ -10,6 +10,8 @@ import type { ListValueRow } from '../store/incident-lists';
 import type { IncidentDetail } from '../services/incidents';
 import { WorkflowRefusedError } from '../services/incidents';
 import { labelOf, presentUserRef, PublicUser } from './presenters';
+import { serviceClockOf } from '../services/service-clock';
+import { decideConfirmation } from '../domain/incident-policy';
 
 /**
  * Whitelists of what leaves the server about incidents (API and pages alike). A new column never leaks by accident:
@@ -72,6 +74,10 @@ export function presentIncident(row: IncidentRow | IncidentViewRow, t: T, users:
     takenAt: iso(row.taken_at),
     resolvedAt: iso(row.resolved_at),
     lastEventAt: iso(row.last_event_at)!,
+    /** Due times in school hours and whether one has passed (the service clock). */
+    serviceClock: serviceClockOf(row),
+    /** The reporter's answer once the incident was closed: fixed, or not (then it was reopened). */
+    confirmation: row.confirmed_at ? { at: iso(row.confirmed_at)!, fixed: row.confirmed_fixed === true } : null,
   };
   if (!hasLabels(row)) return base;
   return {
@@ -104,6 +110,9 @@ function eventData(event: IncidentEventRow, users: Users) {
       return { fromLevel: d.fromLevel ?? null, toLevel: d.toLevel ?? null, fromDomain: d.fromDomain ?? null, toDomain: d.toDomain ?? null };
     case 'created':
       return { equipmentId: d.equipmentId ?? null, typeId: d.typeId ?? null, severityId: d.severityId ?? null };
+    case 'confirmed':
+    case 'reopened':
+      return { fixed: d.fixed === true };
     default:
       return {};
   }
@@ -156,6 +165,11 @@ export function presentIncidentDetail(detail: IncidentDetail, t: T, users: Users
       assign: manages,
       escalate: manages ? levelsOffered(facts) : [],
       report: manages,
+      /** The reporter may answer "is it fixed?" (POST /incidents/:id/confirm): fixed, and reopen when not. */
+      confirm: {
+        fixed: decideConfirmation(viewer, facts, true, { now, reopenDays: detail.reopenDays }).ok && row.confirmed_fixed !== true,
+        notFixed: decideConfirmation(viewer, facts, false, { now, reopenDays: detail.reopenDays }).ok,
+      },
     },
   };
 }

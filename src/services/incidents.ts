@@ -18,6 +18,7 @@ import {
   addFollower,
   countByStatus,
   declarableEquipment,
+  DueKey,
   getIncidentRow,
   getIncidentView,
   IncidentFilter,
@@ -31,6 +32,7 @@ import {
 } from '../store/incidents';
 import { appendIncidentEvent, IncidentEventRow, listIncidentEvents } from '../store/incident-events';
 import { announceBackInService, announceOutOfService } from './availability';
+import { clockContextOf, clockPatchOfMove, declarationDueTimes, DEFAULT_TARGETS, schoolCalendarOf, serviceTargetsOf } from './service-clock';
 import { getValue } from '../store/incident-lists';
 import { getSettings } from '../store/settings';
 import { SERVICE_ACCOUNT_LOGIN } from './install';
@@ -72,9 +74,12 @@ async function checkDeclaration(knex: Knex, structureId: string, input: Declarat
 }
 
 export async function declareIncident(ctx: ModuleContext, actor: Actor, structureId: string, input: Declaration): Promise<IncidentRow> {
-  await checkDeclaration(ctx.knex, structureId, input);
+  const [, clock] = await Promise.all([checkDeclaration(ctx.knex, structureId, input), clockContextOf(ctx.knex, structureId, String(input.severityId))]);
+  // The service clock: due times in school hours from the declaration instant (stored, for the inbox's order).
+  const now = new Date();
+  const due = declarationDueTimes(clock, now);
   return ctx.knex.transaction(async (trx) => {
-    const incident = await insertIncident(trx, { structureId, ...input, reporterId: actor.id });
+    const incident = await insertIncident(trx, { structureId, ...input, reporterId: actor.id, createdAt: now, takeInChargeDueAt: due.takeInChargeDueAt, resolveDueAt: due.resolveDueAt });
     await appendIncidentEvent(trx, {
       incidentId: incident.id,
       structureId,
@@ -125,7 +130,7 @@ export interface TransitionInput {
  * one event). Taking an unassigned incident in charge assigns it to whoever took it.
  */
 export async function transitionIncident(ctx: ModuleContext, actor: Actor, structureId: string, id: string, input: TransitionInput, now = new Date()): Promise<IncidentRow> {
-  const reopenDays = await reopenDaysOf(ctx.knex, structureId);
+  const [reopenDays, calendar] = await Promise.all([reopenDaysOf(ctx.knex, structureId), schoolCalendarOf(ctx.knex, structureId)]);
   return ctx.knex.transaction(async (trx) => {
     const row = await currentRow(trx, structureId, id, input.version);
     const decision = decideMove(actor, factsOf(row), input.to, { now, reopenDays });
@@ -143,6 +148,8 @@ export async function transitionIncident(ctx: ModuleContext, actor: Actor, struc
       ...(effects.setTakenAt && !row.taken_at ? { taken_at: trx.fn.now() } : {}),
       ...(effects.resolvedAt === 'set' ? { resolved_at: trx.fn.now() } : effects.resolvedAt === 'clear' ? { resolved_at: null } : {}),
       ...(takesInCharge ? { assignee_id: actor.id } : {}),
+      // The service clock: school hours taken; a reopened incident's resolve due time counted again from now.
+      ...clockPatchOfMove(row, input.to, { calendar, targets: effects.resolvedAt === 'clear' ? await serviceTargetsOf(trx, structureId, String(row.severity_id)) : DEFAULT_TARGETS }, now),
     });
     if (!updated) throw conflict(row);
     await appendIncidentEvent(trx, {
@@ -288,6 +295,9 @@ export interface ListQuery {
   limit: number;
   beforeId?: string;
   counts?: boolean;
+  /** 'due': the soonest due first (the service clock), by keyset on (due time, id) from `afterDue`. */
+  sort?: 'newest' | 'due';
+  afterDue?: DueKey;
 }
 
 export interface IncidentPage {
@@ -315,7 +325,7 @@ export async function listStructureIncidents(ctx: ModuleContext, actor: Actor, s
     if (!filter.statuses.length) return { items: [], hasMore: false };
   }
   const [rows, counts] = await Promise.all([
-    listIncidents(ctx.knex, [structureId], filter, { limit: query.limit, beforeId: query.beforeId }),
+    listIncidents(ctx.knex, [structureId], filter, { limit: query.limit, beforeId: query.beforeId, sort: query.sort, afterDue: query.afterDue }),
     query.counts ? countByStatus(ctx.knex, [structureId], filter) : Promise.resolve(undefined),
   ]);
   return { items: rows.slice(0, query.limit), hasMore: rows.length > query.limit, counts };

@@ -21,6 +21,15 @@ export interface IncidentRow {
   taken_at: Date | null;
   resolved_at: Date | null;
   last_event_at: Date;
+  /** The service clock (migration 0008): due times in school hours, null when the school never opens. */
+  take_in_charge_due_at: Date | null;
+  resolve_due_at: Date | null;
+  /** School hours from declaration to taken in charge, and to resolved (numeric: a string from pg). */
+  taken_school_hours: string | number | null;
+  resolved_school_hours: string | number | null;
+  /** The reporter's answer after the incident was closed ("fixed", or "not fixed": reopened). */
+  confirmed_at: Date | null;
+  confirmed_fixed: boolean | null;
 }
 
 /** An incident with the labels of its equipment, type and severity (one query, for lists and the incident page). */
@@ -64,7 +73,14 @@ const LABEL_COLUMNS = [
 const LIST_COLUMNS = [
   'i.id', 'i.structure_id', 'i.equipment_id', 'i.type_id', 'i.severity_id', 'i.reporter_id', 'i.assignee_id', 'i.level', 'i.domain',
   'i.status', 'i.version', 'i.out_of_service', 'i.created_at', 'i.updated_at', 'i.taken_at', 'i.resolved_at', 'i.last_event_at',
+  'i.take_in_charge_due_at', 'i.resolve_due_at', 'i.taken_school_hours', 'i.resolved_school_hours', 'i.confirmed_at', 'i.confirmed_fixed',
 ];
+
+/**
+ * The due time the inbox sorts by: taking in charge while new, resolving after; none sorts last. Written exactly as
+ * the expression of the index rsv_incidents_inbox_due (migration 0008), so that PostgreSQL uses it.
+ */
+export const DUE_SQL = `coalesce(CASE WHEN i.status = 'new' THEN i.take_in_charge_due_at ELSE i.resolve_due_at END, 'infinity'::timestamptz)`;
 
 /**
  * Joined on the primary keys, each label row checked to be the incident's school's. The checks are written
@@ -88,6 +104,10 @@ export interface NewIncident {
   description: string;
   reporterId: string;
   outOfService?: boolean;
+  /** The declaration instant (default: the database's now()) and the due times computed from it. */
+  createdAt?: Date;
+  takeInChargeDueAt?: Date | null;
+  resolveDueAt?: Date | null;
 }
 
 export async function insertIncident(trx: Knex.Transaction, input: NewIncident): Promise<IncidentRow> {
@@ -100,6 +120,9 @@ export async function insertIncident(trx: Knex.Transaction, input: NewIncident):
       description: input.description,
       reporter_id: input.reporterId,
       out_of_service: input.outOfService ?? false,
+      ...(input.createdAt ? { created_at: input.createdAt, updated_at: input.createdAt, last_event_at: input.createdAt } : {}),
+      take_in_charge_due_at: input.takeInChargeDueAt ?? null,
+      resolve_due_at: input.resolveDueAt ?? null,
     })
     .returning('*');
   return row as IncidentRow;
@@ -116,9 +139,12 @@ export async function getIncidentView(knex: Knex, structureId: string, id: strin
     .first('i.*', ...LABEL_COLUMNS);
 }
 
-export type IncidentPatch = Partial<Pick<IncidentRow, 'status' | 'assignee_id' | 'level' | 'domain'>> & {
+export type IncidentPatch = Partial<
+  Pick<IncidentRow, 'status' | 'assignee_id' | 'level' | 'domain' | 'take_in_charge_due_at' | 'resolve_due_at' | 'taken_school_hours' | 'resolved_school_hours' | 'confirmed_fixed'>
+> & {
   taken_at?: Date | Knex.Raw;
   resolved_at?: Date | Knex.Raw | null;
+  confirmed_at?: Date | Knex.Raw | null;
 };
 
 /**
@@ -176,18 +202,28 @@ function applyFilter(q: Knex.QueryBuilder, structureIds: string[], filter: Incid
   return q;
 }
 
+/** Where a page sorted by due time resumes: after this due time (null: none, sorted last) and this id. */
+export interface DueKey {
+  due: Date | null;
+  id: string;
+}
+
 /**
  * Newest first, by keyset: `beforeId` is the last id of the previous page. Never OFFSET: a page costs the same at the
  * end of 100,000 incidents as at the start, and incidents declared meanwhile (higher ids) never shift the walk.
  * Returns up to `limit + 1` rows so the caller knows whether there is a next page.
+ *
+ * `sort: 'due'`: the soonest due first (overdue ones at the top), by keyset on (due time, id): `afterDue` is the last
+ * row of the previous page (index rsv_incidents_inbox_due for the open ones).
  */
 export async function listIncidents(
   knex: Knex,
   structureIds: string[],
   filter: IncidentFilter,
-  page: { limit: number; beforeId?: string; withLastEvent?: boolean },
+  page: { limit: number; beforeId?: string; withLastEvent?: boolean; sort?: 'newest' | 'due'; afterDue?: DueKey },
 ): Promise<IncidentViewRow[]> {
   if (!structureIds.length) return [];
+  if (page.sort === 'due') return listByDue(knex, structureIds, filter, page);
   // The page first (an index scan in id order that stops after limit + 1 rows), then the labels of those rows only.
   // With the label joins under the LIMIT, the planner underestimates the rows (the structure_id join conditions) and
   // sorts a school's whole history: 6.8 s p99 for a first page of a school with 100,000 incidents (issue 9's bench).
@@ -202,6 +238,16 @@ export async function listIncidents(
     );
   }
   return q.orderBy('i.id', 'desc');
+}
+
+async function listByDue(knex: Knex, structureIds: string[], filter: IncidentFilter, page: { limit: number; afterDue?: DueKey }): Promise<IncidentViewRow[]> {
+  const pageRows = knex('rsv_incidents as i').select(...LIST_COLUMNS, knex.raw('left(i.description, ?) as description', [EXCERPT_LENGTH]));
+  applyFilter(pageRows, structureIds, filter, true);
+  if (page.afterDue) {
+    pageRows.whereRaw(`(${DUE_SQL}, i.id) > (?::timestamptz, ?::bigint)`, [page.afterDue.due ? page.afterDue.due.toISOString() : 'infinity', page.afterDue.id]);
+  }
+  pageRows.orderByRaw(`${DUE_SQL} ASC, i.id ASC`).limit(page.limit + 1);
+  return withLabels(knex.from(pageRows.as('i'))).select('i.*', ...LABEL_COLUMNS).orderByRaw(`${DUE_SQL} ASC, i.id ASC`);
 }
 
 /** Counts per status under the same filters (except the status): the inbox's tabs. */

@@ -1,4 +1,5 @@
 import {
+  decideConfirmation,
   decideEscalation,
   decideMove,
   IncidentFacts,
@@ -101,5 +102,31 @@ describe('comments, followers and escalation', () => {
     expect(decideEscalation(incident('closed'), 1, 'technical')).toEqual({ ok: false, reason: 'resolved' });
     expect(levelsOffered(incident('closed'))).toEqual([]);
     expect(levelsOffered(incident('new', { level: 1, domain: 'technical' }))).toEqual([2, 3]);
+  });
+});
+
+describe("the reporter's confirmation of a closed incident", () => {
+  it.each(INCIDENT_STATUSES.flatMap((status) => [true, false].map((fixed) => [status, fixed] as const)))('the reporter, %s, fixed=%s', (status, fixed) => {
+    const decision = decideConfirmation(teacher, incident(status), fixed, opts);
+    if (status === 'closed') expect(decision).toEqual({ ok: true, reopens: !fixed });
+    else expect(decision).toEqual({ ok: false, reason: 'not_closed', status });
+  });
+
+  it.each([
+    ['another teacher', colleague],
+    ['a referent', referent],
+  ])('%s may not answer for the reporter', (_who, actor) => {
+    expect(decideConfirmation(actor, incident('closed'), true, opts)).toEqual({ ok: false, reason: 'not_reporter' });
+    expect(decideConfirmation(actor, incident('new'), false, opts)).toEqual({ ok: false, reason: 'not_reporter' });
+  });
+
+  it.each([
+    [30, true, { ok: true, reopens: false }],
+    [31, true, { ok: true, reopens: false }],
+    [30, false, { ok: true, reopens: true }],
+    [31, false, { ok: false, reason: 'reopen_window_passed', reopenDays: 30 }],
+  ])('%i days after closing, fixed=%s', (days, fixed, expected) => {
+    const closed = incident('closed', { resolvedAt: new Date(now.getTime() - days * DAY) });
+    expect(decideConfirmation(teacher, closed, fixed, opts)).toEqual(expected);
   });
 });

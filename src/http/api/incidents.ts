@@ -6,7 +6,7 @@ import type { Actor } from '../../domain/policies';
 import { INCIDENT_DECLARE, INCIDENT_MANAGE } from '../../domain/incident-policy';
 import { EXPERTISE_DOMAINS, INCIDENT_STATUSES, IncidentStatus, OPEN_STATUSES } from '../../domain/workflow';
 import { hasForbiddenControl, MAX_INCIDENT_TEXT, normalizeNewlines } from '../../domain/incident-text';
-import { decodeCursor, encodeCursor } from '../../domain/keyset';
+import { decodeCursor } from '../../domain/keyset';
 import {
   assignIncident,
   commentIncident,
@@ -29,6 +29,7 @@ import {
   Users,
 } from '../incident-presenters';
 import { buildIncidentReport, reportAsText } from '../incident-report';
+import { checkSortedCursor, incidentSort, nextSortedCursor, sortedCursor } from './incident-sort';
 
 /** Plain text typed by a user: CRLF normalized, trimmed, 1..5,000 characters, no control character but \n and \t. */
 export const incidentText = (max = MAX_INCIDENT_TEXT) =>
@@ -104,9 +105,12 @@ export const listQuery = z.object({
   mine: z.enum(['0', '1']).optional(),
   counts: z.enum(['0', '1']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: cursorParam.optional(),
+  /** `newest` (default): newest first; `due`: the soonest due first, overdue ones at the top (the service clock). */
+  sort: incidentSort.optional(),
+  /** The nextCursor of the previous page, for the same sort. */
+  cursor: z.string().max(100).optional(),
   lang: z.string().max(10).optional(),
-});
+}).superRefine(checkSortedCursor);
 
 export async function incidentActor(module: ModuleContext, ctx: Pick<RouteContext<unknown, unknown>, 'user' | 'state'>, structureId: string): Promise<Actor> {
   return { id: ctx.user.id, actions: (await actionsOf(module, ctx.state))[structureId] ?? [] };
@@ -144,7 +148,8 @@ export const incidentRoutes: ApiRoute[] = [
     method: 'get',
     path: '/structures/:sid/incidents',
     summary:
-      'Incidents of the school, newest first, by keyset pagination ({items, nextCursor}; counts per status with counts=1). ' +
+      'Incidents of the school, newest first (sort=due: the soonest due first, overdue ones at the top), by keyset pagination ({items, nextCursor}; ' +
+      'counts per status with counts=1). Each item has its serviceClock. ' +
       'Managers see the inbox; a declarer sees mine=1 or the open incidents of one equipmentId.',
     action: READERS,
     scope: { kind: 'structure' },
@@ -161,14 +166,15 @@ export const incidentRoutes: ApiRoute[] = [
         mine: c.query.mine === '1',
         counts: c.query.counts === '1',
         limit: c.query.limit,
-        beforeId: c.query.cursor,
+        sort: c.query.sort,
+        ...sortedCursor(c.query.sort, c.query.cursor),
       });
       const users = await usersByIds(c.module, page.items.flatMap((i) => [i.reporter_id, i.assignee_id]));
       const last = page.items[page.items.length - 1];
       const t = memoT(c.state.t);
       return {
         items: page.items.map((i) => presentIncidentItem(i, t, users)),
-        nextCursor: page.hasMore && last ? encodeCursor(last.id) : null,
+        nextCursor: page.hasMore && last ? nextSortedCursor(c.query.sort, last) : null,
         ...(page.counts ? { counts: page.counts } : {}),
       };
     },

@@ -11,6 +11,7 @@ import { notificationRoutes } from './notifications';
 import { availabilityRoutes } from './availability';
 import { incidentRoutes } from './incidents';
 import { incidentListRoutes } from './incident-lists';
+import { serviceClockRoutes } from './service-clock';
 
 /** Every JSON API route of the module, under /api/v1. The authorization matrix test walks this list. */
-export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...availabilityRoutes, ...incidentRoutes, ...incidentListRoutes, ...statsRoutes];
+export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...availabilityRoutes, ...incidentRoutes, ...incidentListRoutes, ...serviceClockRoutes, ...statsRoutes];

@@ -5,6 +5,8 @@ import { getSettings, StructureSettingsRow } from '../../store/settings';
 import { isDate, WEEKDAYS } from '../../domain/bookings';
 import { plainText } from './bookings';
 import { ValidationError } from '../../errors';
+import { MAX_HOLIDAYS } from '../../services/school-calendar';
+import { recomputeOpenDueTimes } from '../../services/service-clock';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM');
 const period = z.tuple([hhmm, hhmm]).refine(([a, b]) => a < b, 'the period must end after it starts');
@@ -21,7 +23,7 @@ export const settingsBody = z
           .strict()
           .refine((h) => h.from <= h.to, { message: 'from must not be after to', path: ['to'] }),
       )
-      .max(60),
+      .max(MAX_HOLIDAYS),
     openingHours,
     serviceTargets: z.record(z.string().regex(/^\d{1,18}$/), z.object({ takeInChargeHours: z.number().positive().max(2000), resolveHours: z.number().positive().max(10000) }).strict()),
     reopenDays: z.number().int().min(0).max(365),
@@ -69,7 +71,9 @@ export const settingsRoutes: ApiRoute[] = [
   route({
     method: 'put',
     path: '/structures/:sid/settings',
-    summary: 'Changes some of the settings (the fields given). Switching a service off hides it at once (no restart).',
+    summary:
+      'Changes some of the settings (the fields given). Switching a service off hides it at once (no restart). A new calendar (time zone, opening hours, ' +
+      'holidays) or new service targets count the open incidents\' due times again.',
     action: 'module.configure',
     scope: { kind: 'structure' },
     service: 'none',
@@ -97,6 +101,8 @@ export const settingsRoutes: ApiRoute[] = [
           if (!n) throw new ValidationError([{ field: `serviceTargets.${severityId}`, message: 'unknown severity' }]);
         }
       });
+      // The service clock: the open incidents' due times follow the new calendar or targets.
+      if ([b.timeZone, b.holidays, b.openingHours, b.serviceTargets].some((v) => v !== undefined)) await recomputeOpenDueTimes(c.module.knex, c.structureId);
       return present(c.module.knex, c.structureId);
     },
   }),

@@ -21,6 +21,10 @@ import { ownersOf, presentBooking, plainText } from '../api/bookings';
 import { settingsBody } from '../api/settings';
 import { WEEKDAYS } from '../../domain/bookings';
 import type { UploadedFile } from '../multipart';
+import { HOLIDAY_ZONES, isSchoolYear } from '../../domain/school-calendar';
+import { importHolidays, HolidayImportResult, MAX_HOLIDAYS } from '../../services/school-calendar';
+import { recomputeOpenDueTimes } from '../../services/service-clock';
+import { listValues } from '../../store/incident-lists';
 
 const CONFIGURE = 'module.configure';
 type Ctx = RouteContext<unknown, unknown>;
@@ -382,14 +386,19 @@ export const planningAdminPages: PageRoute[] = [
         planning: z.string().optional(),
         incidents: z.string().optional(),
         timeZone: z.string().max(64),
-        holidays: z.string().max(10_000).default(''),
+        holidayZone: z.enum(['', ...HOLIDAY_ZONES]).default(''),
+        holidays: z.string().max(MAX_HOLIDAYS * 150).default(''),
         reopenDays: z.string().max(4),
         showBookingOwners: z.string().optional(),
         extraMailbox: z.string().max(254).default(''),
         editorEmail: z.string().max(254).default(''),
         ...Object.fromEntries(WEEKDAYS.map((d) => [`hours_${d}`, z.string().max(200).default('')])),
       })
-      .strict(),
+      // The service targets: target_take_<severityId> and target_resolve_<severityId>, nothing else.
+      .catchall(z.string().max(20))
+      .superRefine((b, ctx) => {
+        for (const key of Object.keys(b)) if (!KNOWN_SETTINGS_FIELDS.has(key) && !TARGET_FIELD.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'unknown field' });
+      }),
     async handler(c) {
       const f = c.body as Record<string, string | undefined>;
       const holidays = (f.holidays ?? '')
@@ -410,8 +419,19 @@ export const planningAdminPages: PageRoute[] = [
             .map((p) => p.split('-').map((x) => x.trim())),
         ]),
       );
+      const serviceTargets: Record<string, { takeInChargeHours: number; resolveHours: number }> = {};
+      for (const [key, value] of Object.entries(f)) {
+        const m = TARGET_FIELD.exec(key);
+        if (!m) continue;
+        const target = (serviceTargets[m[2]!] ??= { takeInChargeHours: NaN, resolveHours: NaN });
+        const hours = value?.trim() ? Number(value.replace(',', '.')) : NaN;
+        if (m[1] === 'take') target.takeInChargeHours = hours;
+        else target.resolveHours = hours;
+      }
       const parsed = settingsBody.safeParse({
         timeZone: f.timeZone,
+        holidayZone: f.holidayZone ? f.holidayZone : null,
+        serviceTargets,
         holidays,
         openingHours,
         reopenDays: Number(f.reopenDays),
@@ -425,19 +445,62 @@ export const planningAdminPages: PageRoute[] = [
         return settingsPage(c, errorsOf(error, c), null, f);
       }
       const b = parsed.data;
-      await c.module.knex('rsv_structure_settings').where({ structure_id: c.structureId }).update({
-        time_zone: b.timeZone,
-        holidays: JSON.stringify([...(b.holidays ?? [])].sort((x, y) => x.from.localeCompare(y.from))),
-        opening_hours: JSON.stringify(b.openingHours),
-        reopen_days: b.reopenDays,
-        show_booking_owners: b.showBookingOwners,
-        extra_mailbox: b.extraMailbox ?? null,
-        editor_email: b.editorEmail ?? null,
-        planning_enabled: b.services!.planning,
-        incidents_enabled: b.services!.incidents,
-        updated_at: c.module.knex.fn.now(),
+      await c.module.knex.transaction(async (trx) => {
+        for (const [severityId, target] of Object.entries(b.serviceTargets ?? {})) {
+          await trx('rsv_severities').where({ structure_id: c.structureId, id: severityId }).update({ take_in_charge_hours: target.takeInChargeHours, resolve_hours: target.resolveHours });
+        }
+        await trx('rsv_structure_settings').where({ structure_id: c.structureId }).update({
+          holiday_zone: b.holidayZone ?? null,
+          time_zone: b.timeZone,
+          holidays: JSON.stringify([...(b.holidays ?? [])].sort((x, y) => x.from.localeCompare(y.from))),
+          opening_hours: JSON.stringify(b.openingHours),
+          reopen_days: b.reopenDays,
+          show_booking_owners: b.showBookingOwners,
+          extra_mailbox: b.extraMailbox ?? null,
+          editor_email: b.editorEmail ?? null,
+          planning_enabled: b.services!.planning,
+          incidents_enabled: b.services!.incidents,
+          updated_at: trx.fn.now(),
+        });
       });
+      // The service clock: the open incidents' due times follow the new calendar and targets.
+      await recomputeOpenDueTimes(c.module.knex, c.structureId);
       return { redirect: adminUrl(c, '/settings?done=saved') };
+    },
+  }),
+  page({
+    method: 'post',
+    path: '/structures/:sid/admin/holidays/import',
+    service: 'none',
+    summary: "Imports the school holidays of the school's zone from the ministry's calendar file (iCalendar or open-data CSV), from the settings page.",
+    action: CONFIGURE,
+    scope: { kind: 'structure' },
+    multipart: { maxFileBytes: 2_000_000, maxFiles: 1 },
+    body: z
+      .object({
+        zone: z.enum(['', ...HOLIDAY_ZONES]).default(''),
+        schoolYear: z.string().max(9).default(''),
+        replace: z.string().max(5).optional(),
+      })
+      .strict(),
+    async handler(c) {
+      const file = ((c.req as unknown as { files?: UploadedFile[] }).files ?? [])[0];
+      const importValues = { zone: c.body.zone, schoolYear: c.body.schoolYear.trim(), replace: c.body.replace === 'on' ? 'on' : '' };
+      try {
+        if (!file || !file.data.length) throw new ValidationError([{ field: 'file', message: 'choose the file' }], 'clock:errors.emptyCalendar');
+        if (importValues.schoolYear && !isSchoolYear(importValues.schoolYear)) throw new ValidationError([{ field: 'schoolYear', message: 'a school year such as 2025-2026' }]);
+        const importResult = await importHolidays(c.module, c.structureId, {
+          text: file.data.toString('utf8'),
+          zone: importValues.zone || undefined,
+          schoolYear: importValues.schoolYear || undefined,
+          replace: importValues.replace === 'on',
+        });
+        return settingsPage(c, null, null, undefined, { importResult, importValues: { ...importValues, zone: importResult.zone } });
+      } catch (error) {
+        const importErrors = errorsOf(error, c);
+        const result = await settingsPage(c, null, null, undefined, { importErrors, importValues });
+        return { ...result, status: importErrors.status } as PageResult;
+      }
     },
   }),
   page({
@@ -474,9 +537,26 @@ export const planningAdminPages: PageRoute[] = [
   }),
 ];
 
-async function settingsPage(c: Ctx, errors: unknown, done: string | null, posted?: Record<string, string | undefined>): Promise<PageResult> {
+const KNOWN_SETTINGS_FIELDS = new Set(['planning', 'incidents', 'timeZone', 'holidayZone', 'holidays', 'reopenDays', 'showBookingOwners', 'extraMailbox', 'editorEmail', ...WEEKDAYS.map((d) => `hours_${d}`)]);
+const TARGET_FIELD = /^target_(take|resolve)_([1-9][0-9]{0,17})$/;
+
+async function settingsPage(
+  c: Ctx,
+  errors: unknown,
+  done: string | null,
+  posted?: Record<string, string | undefined>,
+  extra: { importResult?: HolidayImportResult | null; importErrors?: unknown; importValues?: Record<string, string> } = {},
+): Promise<PageResult> {
   const s = await c.module.knex('rsv_structure_settings').where({ structure_id: c.structureId }).first();
+  const severities = await c.module.knex('rsv_severities').where({ structure_id: c.structureId }).orderBy(['position', 'id']).select('id', 'label', 'label_key', 'retired_at', 'take_in_charge_hours', 'resolve_hours');
   const values = posted ?? {
+    holidayZone: s.holiday_zone ?? '',
+    ...Object.fromEntries(
+      severities.flatMap((v: { id: string; take_in_charge_hours: string; resolve_hours: string }) => [
+        [`target_take_${v.id}`, String(Number(v.take_in_charge_hours))],
+        [`target_resolve_${v.id}`, String(Number(v.resolve_hours))],
+      ]),
+    ),
     planning: s.planning_enabled ? 'on' : undefined,
     incidents: s.incidents_enabled ? 'on' : undefined,
     timeZone: s.time_zone,
@@ -492,6 +572,20 @@ async function settingsPage(c: Ctx, errors: unknown, done: string | null, posted
     title: c.state.t('planningAdmin:settings.title'),
     structureId: c.structureId,
     status: (errors as { status?: number } | null)?.status,
-    data: { structureId: c.structureId, school: await structureName(c), values, errors, done, weekdays: WEEKDAYS },
+    data: {
+      structureId: c.structureId,
+      school: await structureName(c),
+      values,
+      errors,
+      done,
+      weekdays: WEEKDAYS,
+      zones: HOLIDAY_ZONES,
+      severities: severities
+        .filter((v: { retired_at: Date | null }) => !v.retired_at)
+        .map((v: { id: string; label: string | null; label_key: string | null }) => ({ id: String(v.id), label: labelOf(v, c.state.t) })),
+      importResult: extra.importResult ?? null,
+      importErrors: extra.importErrors ?? null,
+      importValues: extra.importValues ?? { zone: s.holiday_zone ?? '', schoolYear: '', replace: '' },
+    },
   };
 }

@@ -9,6 +9,7 @@ import type { Actor } from '../../domain/policies';
 import { INCIDENT_DECLARE, INCIDENT_MANAGE, managesIncidents } from '../../domain/incident-policy';
 import { EXPERTISE_DOMAINS, INCIDENT_STATUSES, IncidentStatus, OPEN_STATUSES } from '../../domain/workflow';
 import { encodeCursor } from '../../domain/keyset';
+import { checkSortedCursor, incidentSort, nextSortedCursor, sortedCursor } from '../api/incident-sort';
 import { listEquipment } from '../../store/equipment';
 import { enabledServicesOf, getSettings, serviceEnabled } from '../../store/settings';
 import { listValues } from '../../store/incident-lists';
@@ -219,6 +220,12 @@ function describeEvent(e: ReturnType<typeof presentIncidentEvent>, t: T, fmt: (d
     case 'follower_added':
       text = t('incident:event.follower_added', { actor });
       break;
+    case 'confirmed':
+      text = t('incident:event.confirmed', { actor });
+      break;
+    case 'reopened':
+      text = t('incident:event.reopened', { actor });
+      break;
     default:
       text = t('incident:event.other', { actor, kind: e.kind });
   }
@@ -255,11 +262,13 @@ const inboxQuery = z.object({
   severityId: z.string().regex(/^[1-9][0-9]{0,17}$/).optional().or(z.literal('').transform(() => undefined)),
   equipmentId: z.string().regex(/^[1-9][0-9]{0,17}$/).optional().or(z.literal('').transform(() => undefined)),
   assignee: z.string().max(200).optional().or(z.literal('').transform(() => undefined)),
-  cursor: cursorParam.optional(),
+  /** newest (default) or due: the soonest due first, overdue ones at the top (the service clock). */
+  sort: incidentSort.default('newest'),
+  cursor: z.string().max(100).optional(),
   done: z.enum(DONE).optional(),
   incident: z.string().regex(/^[1-9][0-9]{0,17}$/).optional(),
   lang: z.string().max(10).optional(),
-});
+}).superRefine(checkSortedCursor);
 
 export const incidentPages: PageRoute[] = [
   page({
@@ -462,7 +471,8 @@ export const incidentPages: PageRoute[] = [
         assignee: q.assignee,
         counts: true,
         limit: INBOX_PAGE_SIZE,
-        beforeId: q.cursor,
+        sort: q.sort,
+        ...sortedCursor(q.sort, q.cursor),
       });
       const [name, zone, referents, equipment, types, severities] = await Promise.all([
         structureName(c.module, c.structureId),
@@ -476,11 +486,11 @@ export const incidentPages: PageRoute[] = [
       const counts = page.counts!;
       const tabCount = (tab: (typeof TABS)[number]) =>
         tab === 'open' ? OPEN_STATUSES.reduce((n, s) => n + counts[s], 0) : tab === 'all' ? INCIDENT_STATUSES.reduce((n, s) => n + counts[s], 0) : counts[tab as IncidentStatus];
-      const filters: Record<string, string | undefined> = { status: q.status, typeId: q.typeId, severityId: q.severityId, equipmentId: q.equipmentId, assignee: q.assignee };
+      const filters: Record<string, string | undefined> = { status: q.status, typeId: q.typeId, severityId: q.severityId, equipmentId: q.equipmentId, assignee: q.assignee, sort: q.sort };
       const base = `${c.module.manifest.prefix}/structures/${encodeURIComponent(c.structureId)}/inbox`;
       const link = (overrides: Record<string, string | undefined>) => {
         const params = new URLSearchParams();
-        for (const [k, v] of Object.entries({ ...filters, ...overrides })) if (v && !(k === 'status' && v === 'open')) params.set(k, v);
+        for (const [k, v] of Object.entries({ ...filters, ...overrides })) if (v && !(k === 'status' && v === 'open') && !(k === 'sort' && v === 'newest')) params.set(k, v);
         const s = params.toString();
         return s ? `${base}?${s}` : base;
       };
@@ -501,7 +511,7 @@ export const incidentPages: PageRoute[] = [
           equipment: equipment.map((e) => ({ id: String(e.id), name: e.name })),
           types: types.map((v) => presentListValue(v, t)),
           severities: severities.map((v) => presentListValue(v, t)),
-          nextHref: page.hasMore && last ? link({ cursor: encodeCursor(last.id) }) : null,
+          nextHref: page.hasMore && last ? link({ cursor: nextSortedCursor(q.sort, last) }) : null,
           firstHref: q.cursor ? link({ cursor: undefined }) : null,
           mineHref: link({ assignee: 'me', cursor: undefined }),
           unassignedHref: link({ assignee: 'none', cursor: undefined }),
@@ -510,6 +520,8 @@ export const incidentPages: PageRoute[] = [
           me: c.user.id,
           canConfigure: actions.includes('module.configure'),
           fmt: dateFormatter(c.state.lang, zone),
+          sort: q.sort,
+          sortLinks: incidentSort.options.map((s) => ({ sort: s, href: link({ sort: s, cursor: undefined }), current: s === q.sort })),
         },
       };
     },
