@@ -8,6 +8,12 @@ import sharp from 'sharp';
 import { startTestHost, TestHost } from '../helpers/host';
 import { tFor, Language, T } from '../../src/i18n';
 
+/* The functions given to page.evaluate run in the browser. The project is type-checked without the DOM library (it is
+   server code), so the few browser globals they use are declared here, for this file only. */
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare function getComputedStyle(element: unknown): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 /**
  * The browser journeys' toolkit (issue 8): the reference host on a free port with the run's database, Debian's Chromium
  * driven by playwright-core (one browser per test file), and the checks every page of a journey goes through:
@@ -158,7 +164,7 @@ export class UserPage {
       user.csp.push(`${source.page.url()}: ${v.directive} blocked ${v.blocked || 'inline'} ${v.sample ?? ''} (line ${v.line})`);
     });
     await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => {
+      document.addEventListener('securitypolicyviolation', (e: any) => {
         (window as unknown as { __e2eCspViolation: (v: unknown) => void }).__e2eCspViolation({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample, line: e.lineNumber });
       });
     });
@@ -189,10 +195,12 @@ export class UserPage {
     return this.page.goto(this.url(pathname));
   }
 
-  /** The frame's language switch (stored on the host user, as an ENT does), used only when the page is in another. */
+  /**
+   * The frame's language switch, stored on the host user as an ENT does (so the module's mails follow it too). Always
+   * used after signing in, even when the browser's Accept-Language already gave that language to the page.
+   */
   async useLanguage(lang: Language): Promise<void> {
     const current = await this.page.locator('html').getAttribute('lang');
-    if (current === lang) return;
     const t = tFor((current === 'en' ? 'en' : 'fr') as Language);
     await this.page.getByLabel(t('host:language')).selectOption(lang);
     await Promise.all([this.page.waitForNavigation(), this.page.getByRole('button', { name: t('host:changeLanguage') }).click()]);
@@ -216,10 +224,10 @@ export class UserPage {
     const url = page.url();
     const inline = await page.evaluate(() => {
       const found: string[] = [];
-      for (const el of Array.from(document.querySelectorAll('[style]'))) found.push(`style="" on <${el.tagName.toLowerCase()}>`);
-      for (const el of Array.from(document.querySelectorAll('script:not([src])'))) found.push(`inline <script>: ${(el.textContent ?? '').slice(0, 60)}`);
-      for (const el of Array.from(document.querySelectorAll('*'))) {
-        for (const attr of Array.from(el.attributes)) if (/^on/i.test(attr.name)) found.push(`${attr.name}="" on <${el.tagName.toLowerCase()}>`);
+      for (const el of Array.from<any>(document.querySelectorAll('[style]'))) found.push(`style="" on <${el.tagName.toLowerCase()}>`);
+      for (const el of Array.from<any>(document.querySelectorAll('script:not([src])'))) found.push(`inline <script>: ${(el.textContent ?? '').slice(0, 60)}`);
+      for (const el of Array.from<any>(document.querySelectorAll('*'))) {
+        for (const attr of Array.from<any>(el.attributes)) if (/^on/i.test(attr.name)) found.push(`${attr.name}="" on <${el.tagName.toLowerCase()}>`);
       }
       return found;
     });
@@ -230,7 +238,7 @@ export class UserPage {
     await page.setViewportSize(PHONE);
     const overflow = await page.evaluate(() => {
       const width = document.documentElement.clientWidth;
-      const wide = Array.from(document.querySelectorAll('body *'))
+      const wide = Array.from<any>(document.querySelectorAll('body *'))
         .filter((el) => el.getBoundingClientRect().right > width + 1 && (!el.parentElement?.closest('.table-wrap') || ['absolute', 'fixed'].includes(getComputedStyle(el).position)))
         .map((el) => `<${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''}>`);
       const scroll = document.documentElement.scrollWidth > width;
@@ -250,6 +258,8 @@ export class UserPage {
       const wcag = (v: (typeof result.violations)[number]) => v.tags.some((tag) => AXE_TAGS.includes(tag));
       axe = result.violations.filter((v) => wcag(v) && (v.impact === 'serious' || v.impact === 'critical')).map(describe);
       notes = result.violations.filter((v) => !(wcag(v) && (v.impact === 'serious' || v.impact === 'critical'))).map(describe);
+      // What axe could not decide (e.g. a contrast over a pattern) is listed for a person to look at.
+      notes.push(...result.incomplete.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `to review: ${describe(v)}`));
       expect({ page: name, lang: this.variant.lang, url, axe }).toEqual({ page: name, lang: this.variant.lang, url, axe: [] });
     }
     this.e2e.reports.push({ name: scan ? name : `${name} (no axe: ${this.variant.javaScript ? 'not scanned' : 'JavaScript off'})`, url, lang: this.variant.lang, axe, csp: [], notes });

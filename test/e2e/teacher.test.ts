@@ -1,5 +1,11 @@
 import { describeE2E, E2E, VARIANTS, nextTuesday, declareFromQrLink, PROJECTOR, UserPage, escapeRegExp, equipmentIdByName } from './support';
 
+/* The functions given to page.evaluate run in the browser. The project is type-checked without the DOM library (it is
+   server code), so the few browser globals they use are declared here, for this file only. */
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare function getComputedStyle(element: unknown): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 /**
  * The teacher's day in Chromium (issue 8): signs in, books a room for next Tuesday 10:00-11:00, sees it on the
  * planning, tries the same slot again and reads the conflict, declares an incident on the projector of room 12 from
@@ -147,14 +153,14 @@ async function fillBooking(user: UserPage, room: string, date: string, reason: s
 /** What has the focus, and whether it can be seen (an outline or a box shadow on it). */
 async function focused(page: UserPage['page']) {
   return page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
+    const el = document.activeElement;
     if (!el) return { tag: 'none', id: '', type: '', text: '', label: 'none', checked: false, visible: false };
     const style = getComputedStyle(el);
     const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
     const shadow = style.boxShadow !== 'none';
     const rect = el.getBoundingClientRect();
     const onScreen = rect.width > 0 && rect.height > 0 && rect.right > 0 && rect.bottom > 0 && rect.left < window.innerWidth;
-    const input = el as HTMLInputElement;
+    const input = el;
     const labelText = (input.labels && input.labels[0]?.textContent) || el.getAttribute('aria-label') || (el.textContent ?? '');
     return {
       tag: el.tagName.toLowerCase(),
