@@ -14,4 +14,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   testTimeout: 30000,
   maxWorkers: 2,
+  // Tests start servers, SMTP catchers, job queues and child processes and stop them in afterAll; should one of them
+  // keep a handle open anyway, CI must end rather than wait for its 90 minutes.
+  forceExit: true,
 };

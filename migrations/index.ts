@@ -6,6 +6,7 @@ import * as stats from './20261123_0007_stats';
 import * as statsSummary from './20261123_0007_stats_summary';
 import * as notifications from './20261123_0004_notifications';
 import * as unavailabilities from './20261123_0005_unavailabilities';
+import * as attachments from './20261123_0006_attachments';
 import * as serviceClock from './20261123_0008_service_clock';
 
 /** The module's migrations, in order. Forward-only: never edit one that has shipped, add a new one. */
@@ -15,6 +16,7 @@ export const moduleMigrations: Migration[] = [
   { name: '20261123_0003_incidents', up: incidents.up },
   { name: '20261123_0004_notifications', up: notifications.up },
   { name: '20261123_0005_unavailabilities', up: unavailabilities.up },
+  { name: '20261123_0006_attachments', up: attachments.up },
   { name: '20261123_0007_stats', up: stats.up },
   { name: '20261123_0007_stats_summary', up: statsSummary.up },
   { name: '20261123_0008_service_clock', up: serviceClock.up },

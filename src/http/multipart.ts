@@ -24,7 +24,7 @@ export function parseMultipart(req: Request, limits: MultipartLimits): Promise<{
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fields: limits.maxFields ?? 50, fieldSize: 200_000 } });
+      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fields: limits.maxFields ?? 50, fieldSize: 200_000 } });
     } catch {
       reject(new ValidationError([{ field: '(body)', message: 'malformed multipart body' }]));
       return;
@@ -42,6 +42,8 @@ export function parseMultipart(req: Request, limits: MultipartLimits): Promise<{
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      // A body cut short errors the file's stream too (then the parser's 'error' answers 400).
+      stream.on('error', () => fail(new ValidationError([{ field: '(body)', message: 'malformed multipart body' }])));
       stream.on('limit', () => fail(new PayloadTooLargeError({ maxBytes: limits.maxFileBytes, maxMb: Math.round((limits.maxFileBytes / 1048576) * 10) / 10 }, 'fileTooLarge', { maxBytes: limits.maxFileBytes })));
       stream.on('close', () => {
         const data = Buffer.concat(chunks);

@@ -73,7 +73,14 @@ async function checkDeclaration(knex: Knex, structureId: string, input: Declarat
   if (fields.length) throw new ValidationError(fields);
 }
 
-export async function declareIncident(ctx: ModuleContext, actor: Actor, structureId: string, input: Declaration): Promise<IncidentRow> {
+/** `within` runs in the declaration's transaction after its 'created' event (the attached files' rows). */
+export async function declareIncident(
+  ctx: ModuleContext,
+  actor: Actor,
+  structureId: string,
+  input: Declaration,
+  within?: (trx: Knex.Transaction, incident: IncidentRow) => Promise<void>,
+): Promise<IncidentRow> {
   const [, clock] = await Promise.all([checkDeclaration(ctx.knex, structureId, input), clockContextOf(ctx.knex, structureId, String(input.severityId))]);
   // The service clock: due times in school hours from the declaration instant (stored, for the inbox's order).
   const now = new Date();
@@ -89,6 +96,7 @@ export async function declareIncident(ctx: ModuleContext, actor: Actor, structur
       data: { equipmentId: String(input.equipmentId), typeId: String(input.typeId), severityId: String(input.severityId), outOfService: Boolean(input.outOfService) },
     });
     if (input.outOfService) await announceOutOfService(trx, structureId, String(input.equipmentId), String(incident.id), actor.id);
+    if (within) await within(trx, incident);
     return incident;
   });
 }

@@ -16,7 +16,9 @@ let tablets: string;
 const workers: ChildProcess[] = [];
 
 function startWorker(): ChildProcess {
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/devhost/main.ts'], {
+  // `node --import tsx`, not the tsx CLI: the CLI runs the program in a child process that a SIGKILL of the CLI
+  // would leave running, and the point here is to kill the worker for real.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/devhost/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -45,7 +47,7 @@ function startWorker(): ChildProcess {
     tablets = String((await h.db.knex('rsv_equipment').where({ seed_code: 'demo-tablets' }).first()).id);
   });
   afterAll(async () => {
-    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    await Promise.all(workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => new Promise((r) => { w.once('exit', r); w.kill('SIGKILL'); })));
     await h.stop();
   });
 
