@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import request from 'supertest';
 import type { Response } from 'supertest';
@@ -50,6 +53,8 @@ function makeClient(app: TestHost['app'], login: string | null, cookie: string, 
 /** Starts the reference host on an isolated database, with the demo data, for one test file. */
 export async function startTestHost(options: Partial<StartReferenceHostOptions> = {}): Promise<TestHost> {
   const db = await createTestDatabase();
+  // Attached files go to a folder of this host's own, removed when it stops (unless the test chose one).
+  const ownFilesDir = options.config?.filesDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'rsv-files-'));
   const started = await startReferenceHost({
     db,
     httpLog: false,
@@ -57,7 +62,7 @@ export async function startTestHost(options: Partial<StartReferenceHostOptions> 
     publicUrl: 'http://127.0.0.1:3000',
     ...options,
     // Quick retries and polling, so that tests of a mail server that is down take seconds, not minutes.
-    config: { mailRetryDelaySeconds: 1, workerPollingSeconds: 0.5, ...options.config },
+    config: { mailRetryDelaySeconds: 1, workerPollingSeconds: 0.5, ...(ownFilesDir ? { filesDir: ownFilesDir } : {}), ...options.config },
   });
   const app = started.referenceHost.app;
   const host: TestHost = {
@@ -77,6 +82,7 @@ export async function startTestHost(options: Partial<StartReferenceHostOptions> 
     async stop() {
       await started.close();
       await db.dropAll();
+      if (ownFilesDir) fs.rmSync(ownFilesDir, { recursive: true, force: true });
     },
   };
   return host;

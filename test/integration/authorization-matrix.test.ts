@@ -4,6 +4,7 @@ import { apiRoutes } from '../../src/http/api';
 import { pageRoutes } from '../../src/http/pages';
 import { loadManifest } from '../../src/manifest';
 import type { ApiRoute, PageRoute, ScopedTable } from '../../src/http/route';
+import { fileStorage, newStorageKey } from '../../src/services/file-storage';
 
 /**
  * The authorization matrix, generated from the route tables: every API route and every page, for every kind of demo
@@ -92,6 +93,17 @@ const FIXTURES: Partial<Record<ScopedTable, () => Promise<string>>> = {
       .insert({ structure_id: 'college-a', equipment_id: await equipmentOf('demo-projector-12'), type_id: type.id, severity_id: severity.id, description: `Panne ${++seq}`, reporter_id: 'u-enseignant' })
       .returning('id');
     await h.db.knex('rsv_incident_events').insert({ incident_id: row.id, structure_id: 'college-a', kind: 'created', actor_id: 'u-enseignant', to_status: 'new' });
+    return String(row.id);
+  },
+  async attachment() {
+    const incidentId = await FIXTURES.incident!();
+    const [key, thumbnailKey] = [newStorageKey(), newStorageKey()];
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    await fileStorage(h.module.context).put(key, bytes, 'image/png');
+    await fileStorage(h.module.context).put(thumbnailKey, bytes, 'image/webp');
+    const [row] = await h.db.knex('rsv_attachments')
+      .insert({ structure_id: 'college-a', incident_id: incidentId, uploader_id: 'u-enseignant', storage_key: key, original_name: `photo ${seq}.png`, content_type: 'image/png', size: bytes.length, thumbnail_key: thumbnailKey })
+      .returning('id');
     return String(row.id);
   },
 };

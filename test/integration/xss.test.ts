@@ -38,6 +38,10 @@ beforeAll(async () => {
     { incident_id: incident.id, structure_id: 'college-a', kind: 'comment', actor_id: 'u-referent1', comment: `Commentaire ${P(1)}` },
   ]);
   ids.incident = String(incident.id);
+  await k('rsv_attachments').insert([
+    { structure_id: 'college-a', incident_id: incident.id, uploader_id: 'u-enseignant', storage_key: 'a'.repeat(32), original_name: `Photo ${P(2)}.jpg`, content_type: 'image/jpeg', size: 1000, width: 40, height: 30, thumbnail_key: 'b'.repeat(32) },
+    { structure_id: 'college-a', incident_id: incident.id, uploader_id: 'u-enseignant', storage_key: 'c'.repeat(32), original_name: `Devis ${P(3)}.pdf`, content_type: 'application/pdf', size: 2000 },
+  ]);
   ids.resourceType = String((await k('rsv_resource_types').where({ structure_id: 'college-a', seed_code: 'rooms' }).first()).id);
 });
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { route, ApiRoute, RawResponse, RouteContext } from '../route';
+import { route, ApiRoute, filesOf, RawResponse, RouteContext } from '../route';
 import { actionsOf } from '../request';
 import type { ModuleContext } from '../../context';
 import type { Actor } from '../../domain/policies';
@@ -29,6 +29,9 @@ import {
   Users,
 } from '../incident-presenters';
 import { buildIncidentReport, reportAsText } from '../incident-report';
+import { MAX_ATTACHMENTS_PER_INCIDENT } from '../../domain/attachments';
+import { declareWithAttachments, listAttachments } from '../../services/attachments';
+import { presentAttachment, uploadedFiles } from '../attachment-presenters';
 import { checkSortedCursor, incidentSort, nextSortedCursor, sortedCursor } from './incident-sort';
 
 /** Plain text typed by a user: CRLF normalized, trimmed, 1..5,000 characters, no control character but \n and \t. */
@@ -56,8 +59,11 @@ export const optionalIncidentText = z.preprocess((v) => (typeof v === 'string' &
 
 const version = z.coerce.number().int().positive().max(2_147_483_647).optional();
 
+/** A boolean in JSON, or a form field's text in a multipart declaration ("true"/"false", a checkbox's "on"). */
+const formBoolean = z.union([z.boolean(), z.enum(['true', 'false', 'on', '1', '0']).transform((v) => v === 'true' || v === 'on' || v === '1')]);
+
 export const declarationBody = z
-  .object({ equipmentId: incidentDbId, typeId: incidentDbId, severityId: incidentDbId, description: incidentText(), outOfService: z.boolean().optional() })
+  .object({ equipmentId: incidentDbId, typeId: incidentDbId, severityId: incidentDbId, description: incidentText(), outOfService: formBoolean.optional() })
   .strict();
 
 export const transitionBody = z.object({ to: z.enum(INCIDENT_STATUSES), comment: optionalIncidentText, version }).strict();
@@ -129,19 +135,26 @@ export const incidentRoutes: ApiRoute[] = [
   route({
     method: 'post',
     path: '/structures/:sid/incidents',
-    summary: 'Declares an incident on an equipment of the school. Always creates a new incident (see /incidents/:id/follow for "me too").',
+    summary:
+      'Declares an incident on an equipment of the school. Always creates a new incident (see /incidents/:id/follow for "me too"). ' +
+      'Also as multipart/form-data with the same fields plus `file` (photos or PDF, as POST /incidents/:id/attachments; the answer then has `attachments`).',
     action: INCIDENT_DECLARE,
     scope: { kind: 'structure' },
     service: 'incidents',
     body: declarationBody,
+    multipart: { maxFiles: MAX_ATTACHMENTS_PER_INCIDENT },
     status: 201,
     example: { equipmentId: '1', typeId: '1', severityId: '1', description: 'Le vidéoprojecteur ne s’allume plus.' },
     async handler(c) {
       const actor = await incidentActor(c.module, c, c.structureId);
-      const incident = await declareIncident(c.module, actor, c.structureId, c.body);
+      const files = uploadedFiles(filesOf(c.req));
+      const { incident, attachments } = files.length
+        ? await declareWithAttachments(c.module, actor, c.structureId, c.body, files)
+        : { incident: await declareIncident(c.module, actor, c.structureId, c.body), attachments: null };
       const view = await getIncidentView(c.module.knex, c.structureId, incident.id);
       c.res.location(`${c.module.manifest.prefix}/api/v1/incidents/${incident.id}`);
-      return presentIncident(view ?? incident, c.state.t, await usersByIds(c.module, [incident.reporter_id]));
+      const presented = presentIncident(view ?? incident, c.state.t, await usersByIds(c.module, [incident.reporter_id]));
+      return attachments ? { ...presented, attachments: attachments.map((a) => presentAttachment(c.module, a)) } : presented;
     },
   }),
   route({
@@ -182,7 +195,7 @@ export const incidentRoutes: ApiRoute[] = [
   route({
     method: 'get',
     path: '/incidents/:id',
-    summary: 'An incident with its history (events) and what the caller may do with it (can).',
+    summary: 'An incident with its history (events), its attached files (attachments) and what the caller may do with it (can).',
     action: READERS,
     scope: { kind: 'record', table: 'incident' },
     service: 'incidents',
@@ -190,7 +203,8 @@ export const incidentRoutes: ApiRoute[] = [
       const actor = await incidentActor(c.module, c, c.structureId);
       const detail = await incidentDetail(c.module, actor, c.structureId, c.recordId);
       const users = await usersByIds(c.module, [detail.incident.reporter_id, detail.incident.assignee_id, ...detail.events.flatMap((e) => [e.actor_id, e.data?.fromAssigneeId as string, e.data?.toAssigneeId as string])]);
-      return presentIncidentDetail(detail, c.state.t, users, actor);
+      const attachments = await listAttachments(c.module.knex, c.structureId, c.recordId);
+      return { ...presentIncidentDetail(detail, c.state.t, users, actor), attachments: attachments.map((a) => presentAttachment(c.module, a)) };
     },
   }),
   route({

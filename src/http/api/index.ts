@@ -11,7 +11,8 @@ import { notificationRoutes } from './notifications';
 import { availabilityRoutes } from './availability';
 import { incidentRoutes } from './incidents';
 import { incidentListRoutes } from './incident-lists';
+import { attachmentRoutes } from './attachments';
 import { serviceClockRoutes } from './service-clock';
 
 /** Every JSON API route of the module, under /api/v1. The authorization matrix test walks this list. */
-export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...availabilityRoutes, ...incidentRoutes, ...incidentListRoutes, ...serviceClockRoutes, ...statsRoutes];
+export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...availabilityRoutes, ...incidentRoutes, ...incidentListRoutes, ...attachmentRoutes, ...serviceClockRoutes, ...statsRoutes];

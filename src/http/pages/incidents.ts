@@ -27,14 +27,18 @@ import {
   transitionIncident,
 } from '../../services/incidents';
 import { labelOf } from '../presenters';
+import { filesOf } from '../route';
+import { MAX_ATTACHMENTS_PER_INCIDENT } from '../../domain/attachments';
+import { attachToIncident, declareWithAttachments, listAttachments } from '../../services/attachments';
+import { attachmentLimits, presentAttachment, sizeFormatter, thumbnailSize, uploadedFiles } from '../attachment-presenters';
 import { localized, memoT, presentIncidentDetail, presentIncidentEvent, presentIncidentItem, presentListValue, userIdsOf } from '../incident-presenters';
 import {
   assignBody,
-  commentBody,
   cursorParam,
   declarationBody,
   escalateBody,
   incidentActor,
+  optionalIncidentText,
   statusFilter,
   transitionBody,
   usersByIds,
@@ -117,6 +121,7 @@ async function declarationFormData(c: Ctx, structureId: string, values: Declarat
     severities: severities.map((v) => presentListValue(v, t)),
     values,
     openIncidents,
+    attachmentLimits: attachmentLimits(c.module),
     fmt: dateFormatter(c.state.lang, await zoneOf(c.module, structureId)),
     errors: null as ReturnType<typeof formErrors> | null,
   };
@@ -160,7 +165,7 @@ const declarationForm = z.object({
 
 // ---- the incident page -------------------------------------------------------------------------------------------
 
-const DONE = ['declared', 'moved', 'taken', 'commented', 'followed', 'assigned', 'escalated'] as const;
+const DONE = ['declared', 'moved', 'taken', 'commented', 'followed', 'assigned', 'escalated', 'attached'] as const;
 
 async function incidentPage(c: Ctx, extra: { notice?: string | null; formError?: { message: string; fields: Array<{ field: string; message: string }> } | null; status?: number } = {}): Promise<PageResult> {
   const t = c.state.t;
@@ -175,6 +180,7 @@ async function incidentPage(c: Ctx, extra: { notice?: string | null; formError?:
     manages ? assignableUsers(c.module, c.structureId) : Promise.resolve([]),
   ]);
   const fmt = dateFormatter(c.state.lang, zone);
+  const attachments = (await listAttachments(c.module.knex, c.structureId, c.recordId)).map((a) => presentAttachment(c.module, a));
   return {
     view: 'pages/incident',
     title: t('incident:page.title', { number: incident.id }),
@@ -190,6 +196,10 @@ async function incidentPage(c: Ctx, extra: { notice?: string | null; formError?:
       fmt,
       notice: extra.notice ?? null,
       formError: extra.formError ?? null,
+      attachments: attachments.map((a) => ({ ...a, thumb: thumbnailSize(a) })),
+      attachmentsLeft: Math.max(0, MAX_ATTACHMENTS_PER_INCIDENT - attachments.length),
+      attachmentLimits: attachmentLimits(c.module),
+      fmtSize: sizeFormatter(t, c.state.lang),
     },
   };
 }
@@ -219,6 +229,9 @@ function describeEvent(e: ReturnType<typeof presentIncidentEvent>, t: T, fmt: (d
       break;
     case 'follower_added':
       text = t('incident:event.follower_added', { actor });
+      break;
+    case 'attachment_added':
+      text = t('attachments:event.added', { actor, count: Number((e.data as { attachments?: number }).attachments ?? 1) });
       break;
     case 'confirmed':
       text = t('incident:event.confirmed', { actor });
@@ -294,11 +307,12 @@ export const incidentPages: PageRoute[] = [
   page({
     method: 'post',
     path: '/structures/:sid/incidents/new',
-    summary: 'Declares from the form; a refused form comes back with its errors, nothing stored.',
+    summary: 'Declares from the form (multipart with photos, or urlencoded); a refused form comes back with its errors, nothing stored.',
     action: INCIDENT_DECLARE,
     scope: { kind: 'structure' },
     service: 'incidents',
     body: declarationForm,
+    multipart: { maxFiles: MAX_ATTACHMENTS_PER_INCIDENT },
     async onInvalid(error, c) {
       const raw = (c.body ?? {}) as Record<string, unknown>;
       const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -312,7 +326,10 @@ export const incidentPages: PageRoute[] = [
         const parsed = declarationBody.safeParse(values);
         if (!parsed.success) throw new ValidationError(parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message })));
         const actor = await incidentActor(c.module, c, c.structureId);
-        const incident = await declareIncident(c.module, actor, c.structureId, parsed.data);
+        const files = uploadedFiles(filesOf(c.req));
+        const incident = files.length
+          ? (await declareWithAttachments(c.module, actor, c.structureId, parsed.data, files)).incident
+          : await declareIncident(c.module, actor, c.structureId, parsed.data);
         return { redirect: `${c.module.manifest.prefix}/incidents/${incident.id}/declared` };
       } catch (error) {
         const errors = formErrors(error, c.state.t);
@@ -402,14 +419,19 @@ export const incidentPages: PageRoute[] = [
   page({
     method: 'post',
     path: '/incidents/:id/comment',
-    summary: 'Adds a comment from the incident page.',
+    summary: 'Adds a comment from the incident page, with files or not (multipart); files alone are added without a comment.',
     action: READERS,
     scope: { kind: 'record', table: 'incident' },
     service: 'incidents',
-    body: commentBody,
+    body: z.object({ text: optionalIncidentText }).strict(),
+    multipart: { maxFiles: MAX_ATTACHMENTS_PER_INCIDENT },
     onInvalid: incidentFormInvalid,
     async handler(c): Promise<PageResult> {
-      return incidentAction(c, 'commented', (actor) => commentIncident(c.module, actor, c.structureId, c.recordId, c.body.text));
+      const files = uploadedFiles(filesOf(c.req));
+      const text = c.body.text || undefined;
+      if (!files.length && !text) return incidentFormInvalid(new ValidationError([{ field: 'text', message: 'must not be empty' }]), c);
+      if (!files.length) return incidentAction(c, 'commented', (actor) => commentIncident(c.module, actor, c.structureId, c.recordId, text!));
+      return incidentAction(c, text ? 'commented' : 'attached', (actor) => attachToIncident(c.module, actor, c.structureId, c.recordId, files, { comment: text }));
     },
   }),
   page({
