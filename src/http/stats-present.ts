@@ -67,6 +67,13 @@ export function presentSchoolStats(s: SchoolStats, t: T, lang: string) {
       mostUsed: s.bookings.mostUsed.map(presentRoom),
       leastUsed: s.bookings.leastUsed.map(presentRoom),
     },
+    // The service clock (issue 11): times in school hours beside the raw ones, the reporters' confirmations.
+    serviceClock: {
+      takeInChargeSchoolHours: { ...s.serviceClock.takeInChargeSchoolHours },
+      resolveSchoolHours: { ...s.serviceClock.resolveSchoolHours },
+      confirmations: { ...s.serviceClock.confirmations },
+      overdue: s.serviceClock.overdue,
+    },
   };
 }
 export type PresentedSchoolStats = ReturnType<typeof presentSchoolStats>;

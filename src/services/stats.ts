@@ -36,6 +36,7 @@ import {
   upsertSummary,
 } from '../store/stats';
 import { getSettings } from '../store/settings';
+import { serviceClockFigures, ServiceClockFigures } from '../store/service-clock-stats';
 
 /**
  * The statistics use cases: resolve the period, run the SQL aggregates of src/store/stats.ts (in parallel: each is one
@@ -131,6 +132,8 @@ export interface SchoolStats {
   period: Period & { timeZone: string };
   incidents: IncidentFigures;
   bookings: BookingFigures & { byRoom: RoomFigures[]; mostUsed: RoomFigures[]; leastUsed: RoomFigures[] };
+  /** The service clock (issue 11): the same times in school hours, the reporters' confirmations, overdue incidents. */
+  serviceClock: ServiceClockFigures;
 }
 
 export interface SchoolSummary {
@@ -304,10 +307,11 @@ function bookingFiguresOf(g: Gathered, today: string): BookingFigures {
 export async function schoolStats(ctx: ModuleContext, structureId: string, input: StatsInput, now = new Date()): Promise<SchoolStats> {
   const period = await schoolPeriod(ctx, structureId, input, now);
   const scope: StatsScope = { structureIds: [structureId], from: period.from, to: period.to };
-  const [g, rooms, structures] = await Promise.all([
+  const [g, rooms, structures, clock] = await Promise.all([
     gather(ctx, scope, { perStructure: 1000, overall: 1000 }),
     roomOccupancy(ctx.knex, scope),
     ctx.host.directory.getStructures([structureId]),
+    serviceClockFigures(ctx.knex, scope),
   ]);
   const today = todayIn(period.timeZone, now);
   const byRoom: RoomFigures[] = rooms
@@ -325,6 +329,7 @@ export async function schoolStats(ctx: ModuleContext, structureId: string, input
     period,
     incidents: incidentFiguresOf(g, today, false),
     bookings: { ...bookingFiguresOf(g, today), byRoom, ...mostAndLeastUsed(byRoom) },
+    serviceClock: clock,
   };
 }
 

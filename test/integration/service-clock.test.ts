@@ -172,16 +172,16 @@ describe('overdue, and the inbox by due time', () => {
   });
 
   it('the query by due time is the index expression (PostgreSQL uses rsv_incidents_inbox_due)', async () => {
-    const { rows } = await h.db.knex.transaction(async (trx) => {
+    const { rows } = await h.db.knex.transaction(async (trx): Promise<{ rows: Array<{ 'QUERY PLAN': string }> }> => {
       await trx.raw('SET LOCAL enable_seqscan = off');
       await trx.raw('SET LOCAL enable_sort = off');
-      return trx.raw(
+      return await trx.raw(
         `EXPLAIN SELECT i.id FROM rsv_incidents i
           WHERE i.structure_id = 'college-a' AND i.status IN ('new', 'taken', 'in_progress') AND (${DUE_SQL}, i.id) > (now(), 0::bigint)
           ORDER BY ${DUE_SQL}, i.id LIMIT 51`,
       );
     });
-    expect(rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n')).toContain('rsv_incidents_inbox_due');
+    expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('rsv_incidents_inbox_due');
   });
 });
 
@@ -284,6 +284,29 @@ describe('the reporter confirms', () => {
     expect(late.status).toBe(422);
     expect(late.body.error).toBe('reopen_window_passed');
     expect((await teacher.post(`/incidents/${id}/confirm`, { fixed: true })).status).toBe(200);
+  });
+});
+
+describe('the statistics use the same clock', () => {
+  it('times in school hours and the reporters\' answers, on the API and the dashboard', async () => {
+    const res = await referent.get('/structures/college-a/stats');
+    expect(res.status).toBe(200);
+    const clock = res.body.serviceClock;
+    const { rows } = await h.db.knex.raw(
+      `SELECT count(*) FILTER (WHERE status = 'closed')::int AS closed,
+              count(*) FILTER (WHERE status = 'closed' AND confirmed_fixed)::int AS confirmed,
+              count(taken_school_hours)::int AS taken
+         FROM rsv_incidents WHERE structure_id = 'college-a' AND created_at >= now() - interval '1 day'`,
+    );
+    expect(clock.confirmations).toMatchObject({ closed: rows[0].closed, confirmedFixed: rows[0].confirmed, reopened: 1 });
+    expect(clock.confirmations.confirmedShare).toBeCloseTo(rows[0].confirmed / rows[0].closed, 2);
+    expect(clock.confirmations.reopenedShare).toBeGreaterThan(0);
+    expect(clock.takeInChargeSchoolHours.count).toBe(rows[0].taken);
+    expect(clock.takeInChargeSchoolHours.median).not.toBeNull();
+    expect(clock.overdue).toBeGreaterThanOrEqual(0);
+    const page = await referent.get('/reservations/structures/college-a/stats', 'text/html');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Réparations confirmées par le déclarant');
   });
 });
 
