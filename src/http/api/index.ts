@@ -12,7 +12,8 @@ import { availabilityRoutes } from './availability';
 import { incidentRoutes } from './incidents';
 import { incidentListRoutes } from './incident-lists';
 import { attachmentRoutes } from './attachments';
+import { labelRoutes } from './labels';
 import { serviceClockRoutes } from './service-clock';
 
 /** Every JSON API route of the module, under /api/v1. The authorization matrix test walks this list. */
-export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...availabilityRoutes, ...incidentRoutes, ...incidentListRoutes, ...attachmentRoutes, ...serviceClockRoutes, ...statsRoutes];
+export const apiRoutes: ApiRoute[] = [...sessionRoutes, ...equipmentReadRoutes, ...accountRoutes, ...bookingRoutes, ...adminEquipmentRoutes, ...settingsRoutes, ...rightsRoutes, ...notificationRoutes, ...availabilityRoutes, ...incidentRoutes, ...incidentListRoutes, ...attachmentRoutes, ...labelRoutes, ...serviceClockRoutes, ...statsRoutes];

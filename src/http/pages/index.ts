@@ -8,7 +8,8 @@ import { notificationPages } from './notifications';
 import { referentsPages } from './referents';
 import { incidentPages } from './incidents';
 import { incidentListPages } from './incident-lists';
+import { labelPages } from './labels';
 import { serviceClockPages } from './service-clock';
 
 /** Every HTML page of the module. */
-export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...rightsPages, ...notificationPages, ...referentsPages, ...incidentPages, ...incidentListPages, ...serviceClockPages, ...statsPages];
+export const pageRoutes: PageRoute[] = [...homePages, ...planningPages, ...planningAdminPages, ...rightsPages, ...notificationPages, ...referentsPages, ...incidentPages, ...incidentListPages, ...labelPages, ...serviceClockPages, ...statsPages];
