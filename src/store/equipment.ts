@@ -55,9 +55,16 @@ export async function listEquipment(
   return q;
 }
 
-export async function getEquipment(knex: Knex, structureId: string, id: string): Promise<EquipmentRow | undefined> {
+/** An equipment with its type's booking rules: what booking it needs, in one query. */
+export type BookableEquipmentRow = EquipmentRow &
+  Pick<ResourceTypeRow, 'needs_validation' | 'min_notice_minutes' | 'max_notice_days' | 'max_length_minutes' | 'within_opening_hours'>;
+
+export async function getEquipment(knex: Knex, structureId: string, id: string): Promise<BookableEquipmentRow | undefined> {
   return knex('rsv_equipment as e')
     .join('rsv_resource_types as t', 't.id', 'e.type_id')
     .where({ 'e.structure_id': structureId, 'e.id': id })
-    .first('e.*', 't.purpose', 't.name as type_name', 't.name_key as type_name_key', 't.color');
+    .first(
+      'e.*', 't.purpose', 't.name as type_name', 't.name_key as type_name_key', 't.color',
+      't.needs_validation', 't.min_notice_minutes', 't.max_notice_days', 't.max_length_minutes', 't.within_opening_hours',
+    );
 }

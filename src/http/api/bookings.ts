@@ -161,7 +161,7 @@ export const bookingRoutes: ApiRoute[] = [
       const calendar = await schoolCalendar(c.module.knex, c.structureId);
       const request = bookingRequestOf(c.body, calendar.zone);
       const actor = await actorOf(c.module, c, c.structureId);
-      const result = await createBooking(c.module, c.user, actor, c.structureId, request);
+      const result = await createBooking(c.module, c.user, actor, c.structureId, request, new Date(), calendar);
       const owners = new Map([[c.user.id, c.user]]);
       const bookings = result.bookings.map((b) => presentBooking(b, actor, owners, true));
       if (!request.recurrence) return bookings[0];

@@ -212,7 +212,7 @@ export const planningPages: PageRoute[] = [
         }
         const request = bookingRequestOf(parsed.data, calendar.zone);
         const actor = await actorOf(c.module, c, c.structureId);
-        const result = await createBooking(c.module, c.user, actor, c.structureId, request);
+        const result = await createBooking(c.module, c.user, actor, c.structureId, request, new Date(), calendar);
         return { redirect: `${c.module.manifest.prefix}/bookings/mine?created=${result.bookings.length}` };
       } catch (error) {
         const errors = formErrors(error, c.state.t);
