@@ -65,6 +65,19 @@ export class HostDirectory {
     return user ?? null;
   }
 
+  /** An unexpired session (by the hash its cookie carries) with its user, in one query. */
+  async sessionUser(sessionId: string, now: Date): Promise<{ session: { id: string; userId: string; data: Record<string, unknown> }; user: HostUser | null } | null> {
+    const { rows } = await this.knex.raw<{ rows: Array<UserRow & { session_id: string; session_user_id: string; session_data: Record<string, unknown> | null }> }>(
+      `SELECT ${USER_COLUMNS}, s.id AS session_id, s.user_id AS session_user_id, s.data AS session_data
+         FROM host_sessions s LEFT JOIN host_users u ON u.id = s.user_id
+        WHERE s.id = ? AND s.expires_at > ?`,
+      [sessionId, now],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { session: { id: row.session_id, userId: row.session_user_id, data: row.session_data ?? {} }, user: row.id ? toUser(row) : null };
+  }
+
   async userByLogin(login: string): Promise<HostUser | null> {
     const { rows } = await this.knex.raw<{ rows: UserRow[] }>(
       `SELECT ${USER_COLUMNS} FROM host_users u WHERE u.login = ? AND u.functional_structure_id IS NULL`,

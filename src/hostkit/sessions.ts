@@ -56,6 +56,22 @@ export class SessionStore {
     return session;
   }
 
+  /**
+   * The request's session and its user in one round trip (the first thing every request asks): `load` reads the
+   * unexpired session of this id joined to its user. The session is memoised on the request as resolve() does.
+   */
+  async resolveUser<U>(
+    req: Request,
+    load: (sessionId: string, now: Date) => Promise<{ session: SessionRecord & { data: Record<string, unknown> }; user: U | null } | null>,
+  ): Promise<U | null> {
+    const memo = req as Request & { _hostSession?: (SessionRecord & { data: Record<string, unknown> }) | null };
+    if (memo._hostSession === null) return null;
+    const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
+    const found = token && token.length < 100 ? await load(hash(token), new Date()) : null;
+    if (memo._hostSession === undefined) memo._hostSession = found?.session ?? null;
+    return found?.user ?? null;
+  }
+
   async destroy(req: Request, res: Response): Promise<void> {
     const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
     if (token) await this.knex('host_sessions').where({ id: hash(token) }).delete();

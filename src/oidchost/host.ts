@@ -113,9 +113,8 @@ export class OidcHost {
   }
 
   async currentUser(req: Request): Promise<HostUser | null> {
-    const session = await this.sessions.resolve(req);
-    if (!session) return null;
-    const user = await this.directory.userById(session.userId);
+    // The session and its user in one query (every request starts here).
+    const user = await this.sessions.resolveUser(req, (id, now) => this.directory.sessionUser(id, now));
     return user && !user.functional ? user : null;
   }
 
