@@ -7,6 +7,10 @@ import { HOST_MIGRATIONS_TABLE } from '../src/devhost/start';
 import { ReferenceHost } from '../src/devhost/host';
 import { install } from '../src/index';
 import { SERVICE_ACCOUNT_LOGIN } from '../src/services/install';
+import { backfillServiceClock } from '../src/services/service-clock';
+import { refreshSummaries } from '../src/services/stats-summary';
+import { HostDirectory } from '../src/hostkit/directory';
+import type { ModuleContext } from '../src/context';
 import type { BenchConfig, Sizes } from './config';
 
 /**
@@ -191,6 +195,17 @@ async function afterInstall(client: Client, s: Sizes): Promise<void> {
   );
 }
 
+/** The module's services on the bench database, outside any host (what they need of one: the directory). */
+async function withModule<T>(databaseUrl: string, work: (module: ModuleContext) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ url: databaseUrl, poolMax: 4 });
+  try {
+    const module = { knex: db.knex, host: { directory: new HostDirectory(db.knex).hookParts().directory }, logger: pino({ level: 'warn' }) } as unknown as ModuleContext;
+    return await work(module);
+  } finally {
+    await db.close();
+  }
+}
+
 /** A session-local table of each school's ids, the lookup every bulk insert joins. */
 export async function createSchoolLookup(client: Client): Promise<void> {
   await client.query(`DROP TABLE IF EXISTS pg_temp.bs`);
@@ -355,12 +370,18 @@ export async function seed(config: BenchConfig): Promise<void> {
     await withoutIndexes(client, ['rsv_incidents', 'rsv_incident_events', 'rsv_bookings', 'rsv_booking_events'], async () => {
       await timed(`${s.incidents.toLocaleString('en')} incidents with their history`, () => seedIncidents(client, s, config.historyDays));
       await timed(`${s.bookings.toLocaleString('en')} bookings`, () => seedBookings(client, s));
+      // The module's own code for what it derives from the rows: the service clock (due times, school hours).
+      await timed('service clock of the seeded incidents (backfillServiceClock)', () => withModule(config.databaseUrl, (m) => backfillServiceClock(m.knex, 5000)));
     });
     await client.query(`SET session_replication_role = DEFAULT`);
     await timed('VACUUM ANALYZE', async () => {
       await client.query(`VACUUM (ANALYZE)`);
       await client.query(`CHECKPOINT`);
     });
+    // The cross-school view reads a per-school summary of each school year, which the host's job queue keeps fresh.
+    await timed('cross-school summaries of the current and previous school years (refreshSummaries)', () =>
+      withModule(config.databaseUrl, (m) => refreshSummaries(m, { budgetMs: 4 * 3600_000 })),
+    );
   } finally {
     await client.end();
   }
