@@ -121,7 +121,7 @@ export function columnChart(input: {
   const plotWidth = WIDTH - PLOT.left - PLOT.right;
   const slot = plotWidth / Math.max(1, input.categories.length);
   const barWidth = Math.max(1, (slot * 0.8) / Math.max(1, input.series.length));
-  const every = labelEvery(input.categories.length, plotWidth, 44);
+  const every = labelEvery(input.categories.length, plotWidth, 56);
   input.categories.forEach((category, c) => {
     const x0 = PLOT.left + c * slot + slot * 0.1;
     input.series.forEach((s, k) => {

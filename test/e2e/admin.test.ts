@@ -1,6 +1,5 @@
 import request from 'supertest';
 import { describeE2E, E2E, VARIANTS, Variant } from './support';
-import { tFor } from '../../src/i18n';
 
 /**
  * The school admin's day in Chromium (issue 8): adds a room, imports an equipment CSV, adds an incident type, changes
@@ -93,8 +92,8 @@ describeE2E("the school admin's journey in a real browser", () => {
     }, 90_000);
   }
 
-  it('the other pages of the module pass the same checks, in French and in English', async () => {
-    for (const variant of [VARIANTS[0]!, VARIANTS[2]!]) await tour(variant);
+  it('the other pages of the module pass the same checks', async () => {
+    await tour(VARIANTS[0]!);
   }, 120_000);
 });
 
@@ -107,7 +106,6 @@ async function expectPupilMayDeclare(granted: boolean): Promise<void> {
 
 /** Pages outside the three journeys that people still open: settings, lists, outbox, reports, cross-school view... */
 async function tour(variant: Variant): Promise<void> {
-  const t = tFor(variant.lang);
   const admin = await e2e.signIn('direction', variant);
   const pages: Array<[string, string]> = [
     ['admin-resource-types', `${SCHOOL}/admin/resource-types`],
@@ -116,6 +114,7 @@ async function tour(variant: Variant): Promise<void> {
     ['admin-referents', `${SCHOOL}/referents`],
     ['admin-severities', `${SCHOOL}/admin/severities`],
     ['admin-bookings-pending', `${SCHOOL}/bookings/pending`],
+    ['admin-labels', `${SCHOOL}/labels`],
     ['admin-stats-report', `${SCHOOL}/stats/report`],
     ['preferences', '/reservations/me/preferences'],
     ['timeline', '/timeline'],
@@ -143,5 +142,4 @@ async function tour(variant: Variant): Promise<void> {
   } finally {
     await authority.close();
   }
-  void t;
 }

@@ -62,7 +62,10 @@ describeE2E("the referent's journey in a real browser", () => {
         expect(await page.getByRole('status').innerText()).toBe(t('incident:notice.moved'));
         expect(await page.getByRole('heading', { level: 1 }).innerText()).toContain(t('incident:status.closed'));
         await referent.check('referent-incident-closed');
-        await teacher.waitForMail(teacherMail, (m) => m.subject === subject('status_changed', 'closed'));
+        const closedMail = await teacher.waitForMail(teacherMail, (m) => m.subject === subject('status_changed', 'closed'));
+        // The "closed" mail asks the teacher whether it is fixed (issue 11), with a link to a page where they answer.
+        const confirmUrl = /https?:\/\/\S+\/reservations\/incidents\/\d+\/confirm/.exec(closedMail.text)?.[0];
+        expect(confirmUrl && new URL(confirmUrl).pathname).toBe(`/reservations/incidents/${number}/confirm`);
 
         // The teacher reads the four mails on the catcher's page, and the incident's history.
         await teacher.goto('/mail');
@@ -75,6 +78,23 @@ describeE2E("the referent's journey in a real browser", () => {
         expect(await teacher.page.getByText(comment).count()).toBe(1);
         expect(await teacher.page.getByRole('heading', { level: 1 }).innerText()).toContain(teacher.t('incident:status.closed'));
         await teacher.check('teacher-incident-closed');
+
+        // The teacher answers from the mail's link: fixed (or, in the run without JavaScript, not fixed: reopened).
+        const tt = teacher.t;
+        await teacher.goto(new URL(confirmUrl!).pathname);
+        expect(await teacher.page.getByRole('heading', { level: 1 }).innerText()).toBe(tt('clock:confirm.heading', { number }));
+        await teacher.check('teacher-incident-confirm');
+        if (variant.javaScript) {
+          await teacher.submit(teacher.page.getByRole('button', { name: tt('clock:confirm.fixed') }));
+          expect(await teacher.page.getByRole('status').innerText()).toBe(tt('clock:confirm.done.confirmed'));
+          await teacher.check('teacher-incident-confirmed');
+        } else {
+          await teacher.page.getByLabel(tt('clock:confirm.comment')).fill("L'image est toujours floue.");
+          await teacher.submit(teacher.page.getByRole('button', { name: tt('clock:confirm.notFixed') }));
+          expect(await teacher.page.getByRole('status').innerText()).toBe(tt('clock:confirm.done.reopened'));
+          expect((await e2e.h.db.knex('rsv_incidents').where({ id: number }).first()).status).toBe('in_progress');
+          await teacher.check('teacher-incident-reopened');
+        }
       } finally {
         await teacher.close();
         await referent.close();

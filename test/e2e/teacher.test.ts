@@ -1,4 +1,4 @@
-import { describeE2E, E2E, VARIANTS, nextTuesday, declareFromQrLink, PROJECTOR, UserPage, escapeRegExp, equipmentIdByName } from './support';
+import { describeE2E, E2E, VARIANTS, nextTuesday, declareFromQrLink, decodeLabelQr, PROJECTOR, UserPage, escapeRegExp, equipmentIdByName } from './support';
 
 /* The functions given to page.evaluate run in the browser. The project is type-checked without the DOM library (it is
    server code), so the few browser globals they use are declared here, for this file only. */
@@ -22,6 +22,26 @@ describeE2E("the teacher's journey in a real browser", () => {
     e2e?.summary('teacher.test.ts');
     await e2e?.stop();
   });
+
+  // The link the teacher's phone reads on the projector's printed label (decoded in the first test).
+  let qrLink: string | undefined;
+
+  it("a referent's printed label of the projector of room 12 holds its declaration link (read in the browser)", async () => {
+    const referent = await e2e.signIn('referent1', VARIANTS[0]!, { deviceScaleFactor: 3 });
+    try {
+      await referent.submit(referent.page.getByRole('link', { name: referent.t('common:home.inbox') }));
+      await referent.submit(referent.page.getByRole('link', { name: referent.t('attachments:labels.link') }).first());
+      await referent.check('referent-labels');
+      const decoded = await decodeLabelQr(referent, PROJECTOR);
+      const id = await equipmentIdByName(e2e, PROJECTOR);
+      // Absolute, from the host's public URL (the test host says http://127.0.0.1:3000; this one listens elsewhere).
+      expect(decoded).toBe(`http://127.0.0.1:3000/reservations/incidents/new?equipment=${id}`);
+      const url = new URL(decoded);
+      qrLink = url.pathname + url.search;
+    } finally {
+      await referent.close();
+    }
+  }, 60_000);
 
   // Each run books its own room, so that the runs share one database without meeting.
   const rooms: Record<string, string> = { 'in French': 'Salle 12', 'in French, without JavaScript': 'Salle 14', 'in English': 'Salle informatique' };
@@ -74,7 +94,8 @@ describeE2E("the teacher's journey in a real browser", () => {
 
         // In front of the projector of room 12: the QR code's link, then "my incidents".
         const description = `La lampe clignote puis s'éteint (${variant.name}).`;
-        const number = await declareFromQrLink(teacher, PROJECTOR, description, 'teacher');
+        expect(qrLink).toBeDefined();
+        const number = await declareFromQrLink(teacher, PROJECTOR, description, 'teacher', qrLink);
         await teacher.submit(page.getByRole('link', { name: t('incident:mine.link') }));
         expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(t('incident:mine.heading'));
         const mine = page.getByRole('row').filter({ has: page.getByRole('link', { name: t('incident:number', { number }), exact: true }) });

@@ -108,7 +108,7 @@ async function equipmentPage(c: Ctx, extra: Record<string, unknown> = {}): Promi
     data: {
       structureId: c.structureId,
       school: await structureName(c),
-      types: types.map((t) => ({ id: String(t.id), name: labelOf(t, c.state.t), purpose: t.purpose })),
+      types: types.map((t) => ({ id: String(t.id), name: labelOf(t, c.state.t), purpose: t.purpose, color: t.color })),
       equipment: equipment.map((e) => ({
         id: String(e.id),
         name: e.name,
