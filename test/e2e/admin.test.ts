@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { DateTime } from 'luxon';
+import { schoolLists, declare, bringTo } from '../helpers/incidents';
 import { describeE2E, E2E, VARIANTS, Variant } from './support';
 
 /**
@@ -11,6 +13,7 @@ const SCHOOL = '/reservations/structures/college-a';
 describeE2E("the school admin's journey in a real browser", () => {
   beforeAll(async () => {
     e2e = await E2E.start();
+    await someActivity();
   }, 60_000);
   afterAll(async () => {
     e2e?.summary('admin.test.ts');
@@ -96,6 +99,30 @@ describeE2E("the school admin's journey in a real browser", () => {
     await tour(VARIANTS[0]!);
   }, 120_000);
 });
+
+/** A few incidents and bookings through the API, so that the dashboard has something to show. */
+async function someActivity(): Promise<void> {
+  const teacher = await e2e.h.as('enseignant');
+  const referent = await e2e.h.as('referent1');
+  const lists = await schoolLists(e2e.h);
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const overrides = { typeId: lists.typeIds[i % lists.typeIds.length], severityId: lists.severityIds[i % lists.severityIds.length], description: `Panne n° ${i + 1}` };
+    ids.push((await declare(teacher, lists, overrides)).id);
+  }
+  await bringTo(referent, ids[0]!, 'closed');
+  await bringTo(referent, ids[1]!, 'closed');
+  await bringTo(referent, ids[2]!, 'taken');
+  const rooms = await e2e.h.db.knex('rsv_equipment').where({ structure_id: 'college-a' }).whereIn('seed_code', ['demo-room-12', 'demo-room-14', 'demo-room-info']).pluck('id');
+  const monday = DateTime.now().setZone('Europe/Paris').startOf('week').plus({ weeks: 1 });
+  for (const [n, id] of rooms.entries()) {
+    for (let day = 0; day < 3; day++) {
+      const start = monday.plus({ days: day + n }).set({ hour: 9 + 2 * n, minute: 0 });
+      const res = await teacher.post('/structures/college-a/bookings', { equipmentId: String(id), startsAt: start.toISO(), endsAt: start.plus({ hours: 2 }).toISO(), reason: '4e A' });
+      expect(res.status).toBe(201);
+    }
+  }
+}
 
 /** The pupil's declaration form answers as the rights matrix now says. */
 async function expectPupilMayDeclare(granted: boolean): Promise<void> {
