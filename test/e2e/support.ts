@@ -345,7 +345,7 @@ export const PROJECTOR = 'Vidéoprojecteur salle 12';
  * Declares an incident from the QR-code link stuck on the equipment (`/reservations/incidents/new?equipment=ID`):
  * the equipment is already chosen; picks "Matériels" / "Réparation", describes, sends. Returns the incident number.
  */
-export async function declareFromQrLink(user: UserPage, equipmentName: string, description: string, shotPrefix: string | null, link?: string): Promise<string> {
+export async function declareFromQrLink(user: UserPage, equipmentName: string, description: string, shotPrefix: string | null, link?: string, photo?: string): Promise<string> {
   const { page, t } = user;
   const id = await equipmentIdByName(user.e2e, equipmentName);
   const response = await user.goto(link ?? `/reservations/incidents/new?equipment=${id}`);
@@ -356,6 +356,11 @@ export async function declareFromQrLink(user: UserPage, equipmentName: string, d
   await page.getByRole('group', { name: t('incident:field.type') }).getByLabel(t('common:seed.incidentType.hardware'), { exact: true }).check();
   await page.getByRole('group', { name: t('incident:field.severity') }).getByLabel(t('common:seed.severity.repair'), { exact: true }).check();
   await page.getByLabel(t('incident:field.description'), { exact: true }).fill(description);
+  if (photo) {
+    // A phone's photo of the broken projector (issue 11), sent with the form (multipart, with or without JavaScript).
+    const jpeg = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#335577' } }).jpeg().toBuffer();
+    await page.getByLabel(t('attachments:field.files'), { exact: true }).setInputFiles({ name: photo, mimeType: 'image/jpeg', buffer: jpeg });
+  }
   await user.submit(page.getByRole('button', { name: t('incident:new.submit') }));
   const match = /\/incidents\/(\d+)\/declared$/.exec(page.url());
   expect(match).not.toBeNull();

@@ -95,7 +95,7 @@ describeE2E("the teacher's journey in a real browser", () => {
         // In front of the projector of room 12: the QR code's link, then "my incidents".
         const description = `La lampe clignote puis s'éteint (${variant.name}).`;
         expect(qrLink).toBeDefined();
-        const number = await declareFromQrLink(teacher, PROJECTOR, description, 'teacher', qrLink);
+        const number = await declareFromQrLink(teacher, PROJECTOR, description, 'teacher', qrLink, 'projecteur.jpg');
         await teacher.submit(page.getByRole('link', { name: t('incident:mine.link') }));
         expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(t('incident:mine.heading'));
         const mine = page.getByRole('row').filter({ has: page.getByRole('link', { name: t('incident:number', { number }), exact: true }) });
@@ -105,6 +105,10 @@ describeE2E("the teacher's journey in a real browser", () => {
         await teacher.check('teacher-incidents-mine');
         await teacher.submit(mine.getByRole('link', { name: t('incident:number', { number }), exact: true }));
         expect(await page.getByText(description).count()).toBe(1);
+        // The photo is there, its thumbnail served and drawn under the CSP (img-src 'self').
+        const photo = page.getByRole('link', { name: /projecteur\.jpg/ }).filter({ has: page.locator('img') }); // the thumbnail (alt="": the link says the name)
+        expect(await photo.count()).toBe(1);
+        expect(await photo.locator('img').evaluate((img: any) => img.complete && img.naturalWidth > 0)).toBe(true); // eslint-disable-line @typescript-eslint/no-explicit-any
         await teacher.check('teacher-incident');
       } finally {
         await teacher.close();
