@@ -18,6 +18,11 @@ import {
 } from '../domain/notification-rules';
 import { SERVICE_ACCOUNT_LOGIN } from '../services/install';
 
+/**
+ * Deliveries fetched at once. pg-boss waits the polling interval after each fetch unless notified: with 5 per 2 s the
+ * worker sent at most 2.5 mails/s (issue 9's bench); a full batch now fetches again at once.
+ */
+const DELIVER_BATCH = 20;
 export const EXPAND_QUEUE = 'rsv-expand';
 export const DELIVER_QUEUE = 'rsv-deliver';
 const SWEEP_QUEUE = 'rsv-sweep';
@@ -54,6 +59,9 @@ export class Notifier implements OutboxWaker {
   private transport: Transporter | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
   private started = false;
+  /** pg-boss worker ids, when the workers run in this process. */
+  private expandWorker: string | null = null;
+  private deliverWorker: string | null = null;
 
   get enabled(): boolean {
     return this.options.enabled;
@@ -78,10 +86,12 @@ export class Notifier implements OutboxWaker {
     if (!this.options.runWorker) return;
     this.transport = this.options.smtpUrl ? nodemailer.createTransport(this.options.smtpUrl, { from: this.options.mailFrom }) : null;
     const polling = { pollingIntervalSeconds: this.options.pollingIntervalSeconds };
-    await this.boss.work(EXPAND_QUEUE, polling, async () => this.expandPending());
-    await this.boss.work<{ deliveryId: string }>(DELIVER_QUEUE, { ...polling, batchSize: 5, includeMetadata: true }, async (jobs) => {
+    this.expandWorker = await this.boss.work(EXPAND_QUEUE, polling, async () => this.expandPending());
+    this.deliverWorker = await this.boss.work<{ deliveryId: string }>(DELIVER_QUEUE, { ...polling, batchSize: DELIVER_BATCH, includeMetadata: true }, async (jobs) => {
       // One job at a time inside the batch: a failure retries that job only.
       for (const job of jobs) await this.deliverJob(job as PgBoss.JobWithMetadata<{ deliveryId: string }>);
+      // A full batch: there are likely more, fetch again now rather than after the polling interval.
+      if (jobs.length === DELIVER_BATCH) this.notify(this.deliverWorker);
     });
     await this.boss.work(SWEEP_QUEUE, polling, async () => this.sweep());
     // Every minute: notifications a crash left unexpanded, deliveries whose job was lost.
@@ -99,12 +109,20 @@ export class Notifier implements OutboxWaker {
     this.transport?.close();
   }
 
+  /** Ends a worker's wait for its next poll (pg-boss otherwise waits the polling interval even after a full batch). */
+  private notify(workerId: string | null): void {
+    if (workerId && this.boss) this.boss.notifyWorker(workerId);
+  }
+
   /** After a commit: asks for one expansion soon (many changes in a burst make one job). */
   wake(): void {
     if (!this.started || this.wakeTimer) return;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
-      this.boss?.send(EXPAND_QUEUE, {}, { retryLimit: 5, retryDelay: 1 }).catch((error: Error) => this.ctx.logger.warn({ err: error }, 'could not wake the mail worker'));
+      this.boss
+        ?.send(EXPAND_QUEUE, {}, { retryLimit: 5, retryDelay: 1 })
+        .then(() => this.notify(this.expandWorker))
+        .catch((error: Error) => this.ctx.logger.warn({ err: error }, 'could not wake the mail worker'));
     }, 20);
     this.wakeTimer.unref?.();
   }
@@ -153,6 +171,8 @@ export class Notifier implements OutboxWaker {
         expireInSeconds: this.options.leaseSeconds,
       })),
     );
+    // The deliveries' worker, when it runs here, starts on them now instead of at its next poll.
+    this.notify(this.deliverWorker);
   }
 
   private async deliverJob(job: PgBoss.JobWithMetadata<{ deliveryId: string }>): Promise<void> {
