@@ -106,3 +106,25 @@ describe('equipment out of service', () => {
     expect((await teacher.get('/structures/college-a/equipment?purpose=booking')).body.find((e: { id: string }) => e.id === room14).inService).toBe(true);
   });
 });
+
+describe('the maintenance windows page, without JavaScript', () => {
+  it('a referent blocks a room from the form, sees it listed, and removes it; a teacher may not', async () => {
+    const referent = await h.as('referent2');
+    const request = (await import('supertest')).default;
+    const post = (path: string, body: Record<string, string>) => request(h.app).post(path).set('Cookie', referent.cookie).type('form').send({ _csrf: referent.csrf, ...body });
+    const bad = await post('/reservations/structures/college-a/unavailabilities', { equipmentId: room, date: '2031-03-04', start: '10:00', end: '09:00', reason: '' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('href="#w-end"');
+    const ok = await post('/reservations/structures/college-a/unavailabilities', { equipmentId: room, date: '2031-03-04', start: '08:00', end: '12:00', reason: 'Câblage réseau', repeat: 'on', until: '2031-03-11' });
+    expect(ok.status).toBe(303);
+    const page = await referent.get(ok.headers.location, 'text/html');
+    expect(page.text).toContain('Indisponibilité enregistrée');
+    expect(page.text).toContain('Câblage réseau');
+    const rows = await h.db.knex('rsv_unavailabilities').where({ reason: 'Câblage réseau' });
+    expect(rows).toHaveLength(2);
+    expect((await post(`/reservations/unavailabilities/${rows[0].id}/delete`, {})).status).toBe(303);
+    expect(await h.db.knex('rsv_unavailabilities').where({ reason: 'Câblage réseau' })).toHaveLength(1);
+    const teacher = await h.as('enseignant');
+    expect((await teacher.get('/reservations/structures/college-a/unavailabilities', 'text/html')).status).toBe(403);
+  });
+});

@@ -155,6 +155,7 @@ export const planningPages: PageRoute[] = [
                 ),
               })),
           canBook: actor.actions.includes('booking.book'),
+          canManage: ['incident.manage', 'booking.validate', 'module.configure'].some((a) => actor.actions.includes(a)),
         },
       };
     },
