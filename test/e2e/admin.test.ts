@@ -138,6 +138,7 @@ async function tour(variant: Variant): Promise<void> {
     ['admin-resource-types', `${SCHOOL}/admin/resource-types`],
     ['admin-settings', `${SCHOOL}/admin/settings`],
     ['admin-outbox', `${SCHOOL}/admin/outbox`],
+    ['admin-unavailabilities', `${SCHOOL}/unavailabilities`],
     ['admin-referents', `${SCHOOL}/referents`],
     ['admin-severities', `${SCHOOL}/admin/severities`],
     ['admin-bookings-pending', `${SCHOOL}/bookings/pending`],
