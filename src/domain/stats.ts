@@ -120,13 +120,19 @@ export interface RoomUse {
   rate: number | null;
 }
 
-/** The most and the least used rooms: by rate, then by name so that ties read in a stable order. */
+/**
+ * The most and the least used rooms, by rate then by name so that ties read in a stable order. A room is in one list
+ * at most, and only a room that was booked at all is "most used".
+ */
 export function mostAndLeastUsed<R extends RoomUse>(rooms: R[], count = 3): { mostUsed: R[]; leastUsed: R[] } {
   const rated = rooms.filter((r) => r.rate !== null);
   const byRate = [...rated].sort((a, b) => b.rate! - a.rate! || a.name.localeCompare(b.name, 'fr'));
-  const leastUsed = [...rated].sort((a, b) => a.rate! - b.rate! || a.name.localeCompare(b.name, 'fr'));
-  const n = Math.min(count, Math.ceil(rated.length / 2));
-  return { mostUsed: byRate.slice(0, n), leastUsed: leastUsed.slice(0, Math.min(count, rated.length - n)) };
+  const mostUsed = byRate.filter((r) => r.rate! > 0).slice(0, Math.min(count, Math.ceil(rated.length / 2)));
+  const leastUsed = rated
+    .filter((r) => !mostUsed.includes(r))
+    .sort((a, b) => a.rate! - b.rate! || a.name.localeCompare(b.name, 'fr'))
+    .slice(0, count);
+  return { mostUsed, leastUsed };
 }
 
 /** What a ranking of schools may be sorted by, and in which direction a school ranks first. */

@@ -615,4 +615,12 @@ describe('the pages', () => {
     expect(res.text).toContain(`/reservations/stats?from=${FROM}&amp;to=${TO}&amp;sort=incidents`);
     expect(res.text).not.toMatch(/<main[\s\S]*\sstyle=[\s\S]*<\/main>/);
   });
+
+  it('the home page leads the local authority to the cross-school view, and the direction to its dashboard', async () => {
+    const authority = await (await h.as('collectivite')).get('/reservations/', 'text/html');
+    expect(authority.text).toContain('href="/reservations/stats"');
+    const direction = await (await h.as('direction')).get('/reservations/', 'text/html');
+    expect(direction.text).toContain('href="/reservations/structures/college-a/stats"');
+    expect(direction.text).not.toContain('href="/reservations/stats"');
+  });
 });

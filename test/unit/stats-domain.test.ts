@@ -91,6 +91,9 @@ describe('occupancy', () => {
     expect(mostUsed.map((r) => r.name)).toEqual(['Salle 12', 'Salle 14']);
     expect(leastUsed.map((r) => r.name)).toEqual(['Atelier', 'CDI']);
     expect(mostAndLeastUsed([{ id: '1', name: 'Seule', rate: 0.1 }])).toEqual({ mostUsed: [{ id: '1', name: 'Seule', rate: 0.1 }], leastUsed: [] });
+    // Nothing booked: no "most used", the least used by name.
+    const idle = ['D', 'C', 'B', 'A'].map((name, i) => ({ id: String(i), name, rate: 0 }));
+    expect(mostAndLeastUsed(idle, 3)).toEqual({ mostUsed: [], leastUsed: [idle[3], idle[2], idle[1]] });
   });
 });
 
