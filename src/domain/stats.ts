@@ -70,6 +70,16 @@ export function weeksOf(period: Period): string[] {
   return weeks;
 }
 
+/** The school years a period covers exactly (1 September of the first to 31 August of the last), else null. */
+export function wholeSchoolYears(period: Period): number[] | null {
+  const first = schoolYearOf(period.from);
+  const last = schoolYearOf(period.to);
+  if (first.from !== period.from || last.to !== period.to) return null;
+  const years: number[] = [];
+  for (let y = Number(first.from.slice(0, 4)); y <= Number(last.from.slice(0, 4)); y++) years.push(y);
+  return years;
+}
+
 /** The previous school year, for the period form's shortcut. */
 export function previousSchoolYear(period: Period): Period {
   const start = Number(schoolYearOf(period.from).from.slice(0, 4)) - 1;

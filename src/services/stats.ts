@@ -12,7 +12,7 @@ import {
   rankBy,
   resolvePeriod,
   roundHours,
-  schoolYearOf,
+  wholeSchoolYears,
   secondsToHours,
   todayIn,
   weeksOf,
@@ -365,15 +365,22 @@ export async function crossSchoolStats(
   const names = new Map(structures.map((s) => [s.id, s.name]));
   const zones = new Map<string, string>(settings.map((s: { structure_id: string; time_zone: string }) => [s.structure_id, s.time_zone]));
   const today = todayIn(DEFAULT_STATS_ZONE, now);
-  const year = schoolYearOf(period.from);
+  const years = wholeSchoolYears(period);
   let result: { summaries: SchoolSummary[]; total: CrossSchoolStats['total']; source: CrossSchoolStats['source']; computedAt: Date | null } | null = null;
-  if (!options.live && year.from === period.from && year.to === period.to) {
-    const schoolYear = Number(year.from.slice(0, 4));
-    // Both at once (two connections): the rows, and the percentiles PostgreSQL computes over their durations.
-    const [rows, percentiles] = await Promise.all([readSummaries<PackedFigures>(ctx.knex, structureIds, schoolYear), summaryPercentiles(ctx.knex, structureIds, schoolYear)]);
-    if (rows.length === structureIds.length && rows.every((r) => r.figures.v === 1)) {
-      const unpacked = rows.map((r) => ({ structure_id: r.structure_id, figures: unpackFigures(r.figures, r.structure_id) }));
-      result = { ...fromSummaries(unpacked, percentiles, period, today, names, zones), source: 'summary', computedAt: new Date(Math.min(...rows.map((r) => new Date(r.computed_at).getTime()))) };
+  if (!options.live && years) {
+    // Both at once (two connections): the rows, and the percentiles PostgreSQL computes over their durations (per
+    // school too when several years are put together: a median of two years is not made of two medians).
+    const [rows, percentiles] = await Promise.all([
+      readSummaries<PackedFigures>(ctx.knex, structureIds, years),
+      summaryPercentiles(ctx.knex, structureIds, years, years.length > 1),
+    ]);
+    if (rows.length === structureIds.length * years.length && rows.every((r) => r.figures.v === 1)) {
+      const bySchool = new Map<string, StoredFigures[]>();
+      for (const r of rows) bySchool.set(r.structure_id, [...(bySchool.get(r.structure_id) ?? []), unpackFigures(r.figures, r.structure_id)]);
+      const perSchool = new Map(percentiles.filter((p) => p.structure_id).map((p) => [p.structure_id!, p]));
+      const merged = [...bySchool.entries()].map(([id, list]) => ({ structure_id: id, figures: list.length === 1 ? list[0]! : mergeYears(list, perSchool.get(id)) }));
+      const total = percentiles.find((p) => p.structure_id === null)!;
+      result = { ...fromSummaries(merged, total, period, today, names, zones), source: 'summary', computedAt: new Date(Math.min(...rows.map((r) => new Date(r.computed_at).getTime()))) };
     }
   }
   result ??= { ...(await liveCross(ctx, structureIds, period, today, names, zones)), source: 'live', computedAt: now };
@@ -434,6 +441,7 @@ function bookingSummary(rooms: number, bookedSeconds: number, capacitySeconds: n
  * and its occupancy in seconds, so that rates over many schools are computed from sums, never from averaged rates.
  */
 export interface StoredFigures {
+  /** Every equipment that had an incident, most failing first. */
   incidents: IncidentFigures;
   bookings: { rooms: number; bookedSeconds: number; capacitySeconds: number; byWeek: Array<{ weekStart: string; bookedSeconds: number; capacitySeconds: number }> };
 }
@@ -441,7 +449,8 @@ export interface StoredFigures {
 /** One school's figures for a period, as the summary stores them (the job queue calls this for each school). */
 export async function storedFiguresOf(ctx: ModuleContext, structureId: string, period: Period, now: Date): Promise<StoredFigures> {
   const scope: StatsScope = { structureIds: [structureId], from: period.from, to: period.to };
-  const g = await gather(ctx, scope, { perStructure: 10, overall: 10 });
+  // Every equipment of the school (tens), so that several years or schools add up to exact rankings.
+  const g = await gather(ctx, scope, { perStructure: 1000, overall: 1000 });
   const zone = (await getSettings(ctx.knex, structureId))?.time_zone ?? DEFAULT_STATS_ZONE;
   const total = g.occupancyRows.find((r) => r.structure_id === null && r.week === null);
   return {
@@ -642,6 +651,54 @@ function fromSummaries(
           occupancyRate: occupancyRate(bookedWeek.get(w) ?? 0, capacityWeek.get(w) ?? 0),
         })),
       },
+    },
+  };
+}
+
+/**
+ * One school's figures over consecutive school years (oldest first): counts and seconds add up, the week that
+ * straddles 1 September adds up its two halves, the backlog of a week is the latest year's, the percentiles come
+ * from the stored durations (`durations`).
+ */
+function mergeYears(years: StoredFigures[], durations: DurationRow | undefined): StoredFigures {
+  const last = years[years.length - 1]!;
+  const sumBy = <T, K>(list: T[], key: (t: T) => K, add: (into: T, t: T) => void): Map<K, T> => {
+    const out = new Map<K, T>();
+    for (const t of list) {
+      const existing = out.get(key(t));
+      if (existing) add(existing, t);
+      else out.set(key(t), structuredClone(t));
+    }
+    return out;
+  };
+  const addWork = (a: WorkBucket, b: WorkBucket) => Object.assign(a, { declared: a.declared + b.declared, taken: a.taken + b.taken, resolved: a.resolved + b.resolved });
+  const weeks = sumBy(years.flatMap((y) => y.incidents.byWeek), (w) => w.weekStart, (a, b) => {
+    addWork(a, b);
+    if (b.backlog !== null) a.backlog = b.backlog;
+  });
+  const equipment = sumBy(years.flatMap((y) => y.incidents.byEquipment), (e) => e.id, (a, b) => Object.assign(a, { count: a.count + b.count, open: a.open + b.open }));
+  const occupancyWeeks = sumBy(years.flatMap((y) => y.bookings.byWeek), (w) => w.weekStart, (a, b) => Object.assign(a, { bookedSeconds: a.bookedSeconds + b.bookedSeconds, capacitySeconds: a.capacitySeconds + b.capacitySeconds }));
+  const statuses = sumBy(years.flatMap((y) => y.incidents.byStatus), (x) => x.status, (a, b) => Object.assign(a, { count: a.count + b.count }));
+  const work = (pick: (y: StoredFigures) => WorkBucket): WorkBucket => years.reduce((acc, y) => addWork(acc, pick(y)), { declared: 0, taken: 0, resolved: 0 });
+  return {
+    incidents: {
+      total: years.reduce((a, y) => a + y.incidents.total, 0),
+      byStatus: INCIDENT_STATUSES.map((status) => ({ status, count: statuses.get(status)?.count ?? 0 })),
+      byType: mergeValueCounts(years.map((y) => y.incidents.byType)),
+      bySeverity: mergeValueCounts(years.map((y) => y.incidents.bySeverity)),
+      byEquipment: [...equipment.values()].sort((a, b) => b.count - a.count || Number(a.id) - Number(b.id)),
+      byWeekday: last.incidents.byWeekday.map((d, i) => ({ weekday: d.weekday, ...work((y) => y.incidents.byWeekday[i]!) })),
+      byHour: last.incidents.byHour.map((x, i) => ({ hour: x.hour, ...work((y) => y.incidents.byHour[i]!) })),
+      byWeek: [...weeks.values()].sort((a, b) => a.weekStart.localeCompare(b.weekStart)),
+      takeInChargeHours: durationOf(durations, 'take_in_charge'),
+      resolveHours: durationOf(durations, 'resolve'),
+      backlogAtEnd: last.incidents.backlogAtEnd,
+    },
+    bookings: {
+      rooms: last.bookings.rooms,
+      bookedSeconds: years.reduce((a, y) => a + y.bookings.bookedSeconds, 0),
+      capacitySeconds: years.reduce((a, y) => a + y.bookings.capacitySeconds, 0),
+      byWeek: [...occupancyWeeks.values()].sort((a, b) => a.weekStart.localeCompare(b.weekStart)),
     },
   };
 }

@@ -479,29 +479,45 @@ export async function upsertSummary(knex: Knex, structureId: string, schoolYear:
   );
 }
 
-export async function readSummaries<F>(knex: Knex, structureIds: string[], schoolYear: number): Promise<Array<SummaryRow<F>>> {
+export async function readSummaries<F>(knex: Knex, structureIds: string[], schoolYears: number[]): Promise<Array<SummaryRow<F> & { school_year: number }>> {
   if (!structureIds.length) return [];
-  return knex('rsv_stats_summaries').select('structure_id', 'computed_at', 'figures').whereIn('structure_id', structureIds).where({ school_year: schoolYear });
+  return knex('rsv_stats_summaries')
+    .select('structure_id', 'school_year', 'computed_at', 'figures')
+    .whereIn('structure_id', structureIds)
+    .whereIn('school_year', schoolYears)
+    .orderBy(['structure_id', 'school_year']);
 }
 
-/** Median and p90 over the stored durations of all the schools given: exact, as if read from the incidents. */
-export async function summaryPercentiles(knex: Knex, structureIds: string[], schoolYear: number): Promise<DurationRow> {
-  if (!structureIds.length) return { structure_id: null, taken_count: 0, take_in_charge: null, resolved_count: 0, resolve: null };
+/**
+ * Median and p90 over the stored durations of the schools and school years given, in total (structure_id null) and,
+ * with `perSchool`, per school: exact, as if read from the incidents.
+ */
+export async function summaryPercentiles(knex: Knex, structureIds: string[], schoolYears: number[], perSchool: boolean): Promise<DurationRow[]> {
+  if (!structureIds.length) return [{ structure_id: null, taken_count: 0, take_in_charge: null, resolved_count: 0, resolve: null }];
+  const groups = perSchool ? 'GROUPING SETS ((structure_id), ())' : '()';
   // A department's year is a few hundred thousand durations: sorted in memory rather than spilled to disk.
-  const result = await knex.transaction(async (trx) => {
+  const [take, resolve] = await knex.transaction(async (trx) => {
     await trx.raw(`SET LOCAL work_mem = '64MB'`);
-    return rows<DurationRow>(
-      trx,
-      `WITH s AS (SELECT take_hours, resolve_hours FROM rsv_stats_summaries WHERE structure_id = ANY(?) AND school_year = ?)
-       SELECT NULL AS structure_id,
-              (SELECT count(*)::int FROM s, unnest(s.take_hours)) AS taken_count,
-              (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) FROM s, unnest(s.take_hours) AS h) AS take_in_charge,
-              (SELECT count(*)::int FROM s, unnest(s.resolve_hours)) AS resolved_count,
-              (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) FROM s, unnest(s.resolve_hours) AS h) AS resolve`,
-      [structureIds, schoolYear],
+    return Promise.all(
+      (['take_hours', 'resolve_hours'] as const).map((column) =>
+        rows<{ structure_id: string | null; n: number; p: [number, number] | null }>(
+          trx,
+          `SELECT ${perSchool ? 'structure_id' : 'NULL::text AS structure_id'}, count(h)::int AS n,
+                  percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) AS p
+             FROM rsv_stats_summaries s CROSS JOIN LATERAL unnest(s.${column}) AS h
+            WHERE s.structure_id = ANY(?) AND s.school_year = ANY(?)
+            GROUP BY ${groups}`,
+          [structureIds, schoolYears],
+        ),
+      ),
     );
   });
-  return result[0]!;
+  const result = new Map<string | null, DurationRow>();
+  const row = (id: string | null) => result.get(id) ?? result.set(id, { structure_id: id, taken_count: 0, take_in_charge: null, resolved_count: 0, resolve: null }).get(id)!;
+  row(null);
+  for (const r of take!) Object.assign(row(r.structure_id), { taken_count: r.n, take_in_charge: r.p });
+  for (const r of resolve!) Object.assign(row(r.structure_id), { resolved_count: r.n, resolve: r.p });
+  return [...result.values()];
 }
 
 /**

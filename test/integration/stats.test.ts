@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { startTestHost, TestHost } from '../helpers/host';
 import { refreshSummaries } from '../../src/services/stats-summary';
 import { staleSummaries } from '../../src/store/stats';
+import { crossSchoolStats } from '../../src/services/stats';
 
 /**
  * The statistics of a seeded school: every figure the API gives is computed again here, independently, from the
@@ -529,6 +530,22 @@ describe('the cross-school view', () => {
     expect(schoolB.incidents).toMatchObject({ byStatus: b.byStatus, takeInChargeHours: b.takeInChargeHours });
     const a = expectedIncidents('college-a');
     expect(res.body.total.incidents.takeInChargeHours).toEqual(durations([...a.declared, ...b.declared]).takeInChargeHours);
+  });
+
+  it('two whole school years put together from the summary say exactly what the live computation says', async () => {
+    await refreshSummaries(h.module.context, { years: [2023, 2024] });
+    const ctx = h.module.context;
+    const input = { from: '2023-09-01', to: '2025-08-31' };
+    const fromSummary = await crossSchoolStats(ctx, ['college-a', 'college-b'], input);
+    const live = await crossSchoolStats(ctx, ['college-a', 'college-b'], input, new Date(), { live: true });
+    expect(fromSummary.source).toBe('summary');
+    expect(live.source).toBe('live');
+    const strip = ({ source: _s, computedAt: _c, ...rest }: typeof live) => rest;
+    expect(strip(fromSummary)).toEqual(strip(live));
+    // The August 2024 incident (school year 2023) is in, and the week of 26 August 2024 adds up its two halves: the
+    // August incident taken in charge on Monday 26 (school year 2023), one declared on Sunday 1 September (2024).
+    expect(live.total.incidents.total).toBe(expectedIncidents('college-a').total + expectedIncidents('college-b').total + 1);
+    expect(live.total.incidents.byWeek.find((w) => w.weekStart === '2024-08-26')).toMatchObject({ declared: 1, taken: 1 });
   });
 
   it('the table CSV ranks the schools and ends with the total', async () => {

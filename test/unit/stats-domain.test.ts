@@ -6,6 +6,7 @@ import {
   rankBy,
   resolvePeriod,
   schoolYearOf,
+  wholeSchoolYears,
   spreadsheetNumber,
   weeksOf,
   MAX_PERIOD_DAYS,
@@ -19,6 +20,15 @@ describe('the school year runs from September to August', () => {
     ['2024-02-29', '2023-09-01', '2024-08-31'],
   ])('%s belongs to %s – %s', (date, from, to) => {
     expect(schoolYearOf(date)).toEqual({ from, to });
+  });
+
+  it.each<[string, string, number[] | null]>([
+    ['2025-09-01', '2026-08-31', [2025]],
+    ['2024-09-01', '2026-08-31', [2024, 2025]],
+    ['2025-09-02', '2026-08-31', null],
+    ['2025-09-01', '2026-06-30', null],
+  ])('%s to %s covers the whole school years %j', (from, to, years) => {
+    expect(wholeSchoolYears({ from, to })).toEqual(years);
   });
 
   it('the previous school year of any period in a year', () => {
