@@ -38,18 +38,19 @@ export async function refreshSummaries(ctx: ModuleContext, options: { now?: Date
   const budget = options.budgetMs ?? 60_000;
   let refreshed = 0;
   for (const year of options.years ?? summarisedYears(options.now ?? new Date())) {
+    // A school changed within the safety margin still looks stale once refreshed: once per run is enough.
+    const done: string[] = [];
     for (;;) {
       const now = options.now ?? new Date();
-      const stale = await staleSummaries(ctx.knex, year, new Date(now.getTime() - MAX_AGE_MS), options.batch ?? 50);
+      const stale = await staleSummaries(ctx.knex, year, new Date(now.getTime() - MAX_AGE_MS), options.batch ?? 50, done);
       if (!stale.length) break;
       for (const structureId of stale) {
         if (Date.now() - started > budget) return { refreshed, remaining: true };
         const computedAt = new Date((options.now ?? new Date()).getTime() - SAFETY_MARGIN_MS);
         await refreshSchoolSummary(ctx, structureId, year, computedAt, options.now ?? new Date());
+        done.push(structureId);
         refreshed++;
       }
-      // A school refreshed within the safety margin may still look stale: one pass over the list is enough.
-      if (stale.length < (options.batch ?? 50)) break;
     }
   }
   return { refreshed, remaining: false };

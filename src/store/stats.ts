@@ -524,20 +524,21 @@ export async function summaryPercentiles(knex: Knex, structureIds: string[], sch
  * The schools whose summary of a school year is missing, older than `maxAgeBefore`, or older than a change of their
  * data: a move or a declaration (last_event_at), a booking (updated_at), their settings. Oldest first.
  */
-export async function staleSummaries(knex: Knex, schoolYear: number, maxAgeBefore: Date, limit: number): Promise<string[]> {
+export async function staleSummaries(knex: Knex, schoolYear: number, maxAgeBefore: Date, limit: number, except: string[] = []): Promise<string[]> {
   const result = await rows<{ structure_id: string }>(
     knex,
     `SELECT s.structure_id
        FROM rsv_structure_settings s
        LEFT JOIN rsv_stats_summaries m ON m.structure_id = s.structure_id AND m.school_year = ?
-      WHERE m.structure_id IS NULL
+      WHERE NOT (s.structure_id = ANY(?))
+        AND (m.structure_id IS NULL
          OR m.computed_at < ?
          OR s.updated_at > m.computed_at
          OR EXISTS (SELECT 1 FROM rsv_incidents i WHERE i.structure_id = s.structure_id AND (i.last_event_at > m.computed_at OR i.updated_at > m.computed_at))
-         OR EXISTS (SELECT 1 FROM rsv_bookings b WHERE b.structure_id = s.structure_id AND b.updated_at > m.computed_at)
+         OR EXISTS (SELECT 1 FROM rsv_bookings b WHERE b.structure_id = s.structure_id AND b.updated_at > m.computed_at))
       ORDER BY m.computed_at NULLS FIRST, s.structure_id
       LIMIT ?`,
-    [schoolYear, maxAgeBefore, limit],
+    [schoolYear, except, maxAgeBefore, limit],
   );
   return result.map((r) => r.structure_id);
 }
