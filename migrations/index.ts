@@ -4,6 +4,7 @@ import * as planning from './20261123_0002_planning';
 import * as incidents from './20261123_0003_incidents';
 import * as stats from './20261123_0007_stats';
 import * as statsSummary from './20261123_0007_stats_summary';
+import * as statsSummarySpan from './20261123_0007_stats_summary_span';
 import * as notifications from './20261123_0004_notifications';
 import * as unavailabilities from './20261123_0005_unavailabilities';
 import * as attachments from './20261123_0006_attachments';
@@ -19,6 +20,7 @@ export const moduleMigrations: Migration[] = [
   { name: '20261123_0006_attachments', up: attachments.up },
   { name: '20261123_0007_stats', up: stats.up },
   { name: '20261123_0007_stats_summary', up: statsSummary.up },
+  { name: '20261123_0007_stats_summary_span', up: statsSummarySpan.up },
   { name: '20261123_0008_service_clock', up: serviceClock.up },
 ];
 

@@ -32,7 +32,9 @@ import {
   readSummaries,
   roomOccupancy,
   StatsScope,
+  SummaryKey,
   summaryPercentiles,
+  summaryPeriod,
   upsertSummary,
 } from '../store/stats';
 import { getSettings } from '../store/settings';
@@ -345,9 +347,9 @@ const RANK_VALUE: Record<RankingKey, (s: SchoolSummary) => number | null> = {
  * The same figures across schools: a summary per school, ranked, and the total. `structureIds` must already be the
  * schools the user may see across (the caller filters them by the right); the SQL is scoped to exactly that list.
  *
- * A whole school year is read from the summary (rsv_stats_summaries) when every school has one: a few milliseconds
- * per school instead of scanning every incident of a department. Any other period, or a school not summarised yet, is
- * computed live from the incidents (`options.live` forces it).
+ * A summarised period (the current school year, the previous one, both together) is read from the summary
+ * (rsv_stats_summaries) when every school has one: a row per school instead of scanning every incident of a
+ * department. Any other period, or a school not summarised yet, is computed live (`options.live` forces it).
  */
 export async function crossSchoolStats(
   ctx: ModuleContext,
@@ -368,19 +370,12 @@ export async function crossSchoolStats(
   const years = wholeSchoolYears(period);
   let result: { summaries: SchoolSummary[]; total: CrossSchoolStats['total']; source: CrossSchoolStats['source']; computedAt: Date | null } | null = null;
   if (!options.live && years) {
-    // Both at once (two connections): the rows, and the percentiles PostgreSQL computes over their durations (per
-    // school too when several years are put together: a median of two years is not made of two medians).
-    const [rows, percentiles] = await Promise.all([
-      readSummaries<PackedFigures>(ctx.knex, structureIds, years),
-      summaryPercentiles(ctx.knex, structureIds, years, years.length > 1),
-    ]);
-    if (rows.length === structureIds.length * years.length && rows.every((r) => r.figures.v === 1)) {
-      const bySchool = new Map<string, StoredFigures[]>();
-      for (const r of rows) bySchool.set(r.structure_id, [...(bySchool.get(r.structure_id) ?? []), unpackFigures(r.figures, r.structure_id)]);
-      const perSchool = new Map(percentiles.filter((p) => p.structure_id).map((p) => [p.structure_id!, p]));
-      const merged = [...bySchool.entries()].map(([id, list]) => ({ structure_id: id, figures: list.length === 1 ? list[0]! : mergeYears(list, perSchool.get(id)) }));
-      const total = percentiles.find((p) => p.structure_id === null)!;
-      result = { ...fromSummaries(merged, total, period, today, names, zones), source: 'summary', computedAt: new Date(Math.min(...rows.map((r) => new Date(r.computed_at).getTime()))) };
+    const key = { year: years[0]!, span: years.length };
+    // Both at once (two connections): the rows, and the percentiles PostgreSQL computes over their durations.
+    const [rows, percentiles] = await Promise.all([readSummaries<PackedFigures>(ctx.knex, structureIds, key), summaryPercentiles(ctx.knex, structureIds, key)]);
+    if (rows.length === structureIds.length && rows.every((r) => r.figures.v === 1)) {
+      const unpacked = rows.map((r) => ({ structure_id: r.structure_id, figures: unpackFigures(r.figures, r.structure_id) }));
+      result = { ...fromSummaries(unpacked, percentiles, period, today, names, zones), source: 'summary', computedAt: new Date(Math.min(...rows.map((r) => new Date(r.computed_at).getTime()))) };
     }
   }
   result ??= { ...(await liveCross(ctx, structureIds, period, today, names, zones)), source: 'live', computedAt: now };
@@ -449,7 +444,7 @@ export interface StoredFigures {
 /** One school's figures for a period, as the summary stores them (the job queue calls this for each school). */
 export async function storedFiguresOf(ctx: ModuleContext, structureId: string, period: Period, now: Date): Promise<StoredFigures> {
   const scope: StatsScope = { structureIds: [structureId], from: period.from, to: period.to };
-  // Every equipment of the school (tens), so that several years or schools add up to exact rankings.
+  // Every equipment of the school (tens), so that the ranking over many schools is exact.
   const g = await gather(ctx, scope, { perStructure: 1000, overall: 1000 });
   const zone = (await getSettings(ctx.knex, structureId))?.time_zone ?? DEFAULT_STATS_ZONE;
   const total = g.occupancyRows.find((r) => r.structure_id === null && r.week === null);
@@ -558,10 +553,10 @@ export function unpackFigures(p: PackedFigures, structureId: string): StoredFigu
   };
 }
 
-/** Computes and stores one school's summary of a school year (the figures are those of `computedAt`'s reads). */
-export async function refreshSchoolSummary(ctx: ModuleContext, structureId: string, schoolYear: number, computedAt: Date, now = new Date()): Promise<void> {
-  const period = { from: `${schoolYear}-09-01`, to: `${schoolYear + 1}-08-31` };
-  await upsertSummary(ctx.knex, structureId, schoolYear, period, computedAt, packFigures(await storedFiguresOf(ctx, structureId, period, now), period));
+/** Computes and stores one school's summary of a period (the figures are those of `computedAt`'s reads). */
+export async function refreshSchoolSummary(ctx: ModuleContext, structureId: string, key: SummaryKey, computedAt: Date, now = new Date()): Promise<void> {
+  const period = summaryPeriod(key);
+  await upsertSummary(ctx.knex, structureId, key, computedAt, packFigures(await storedFiguresOf(ctx, structureId, period, now), period));
 }
 
 /** The cross-school figures from the schools' stored summaries: sums of counts and seconds, exact percentiles. */
@@ -651,54 +646,6 @@ function fromSummaries(
           occupancyRate: occupancyRate(bookedWeek.get(w) ?? 0, capacityWeek.get(w) ?? 0),
         })),
       },
-    },
-  };
-}
-
-/**
- * One school's figures over consecutive school years (oldest first): counts and seconds add up, the week that
- * straddles 1 September adds up its two halves, the backlog of a week is the latest year's, the percentiles come
- * from the stored durations (`durations`).
- */
-function mergeYears(years: StoredFigures[], durations: DurationRow | undefined): StoredFigures {
-  const last = years[years.length - 1]!;
-  const sumBy = <T, K>(list: T[], key: (t: T) => K, add: (into: T, t: T) => void): Map<K, T> => {
-    const out = new Map<K, T>();
-    for (const t of list) {
-      const existing = out.get(key(t));
-      if (existing) add(existing, t);
-      else out.set(key(t), structuredClone(t));
-    }
-    return out;
-  };
-  const addWork = (a: WorkBucket, b: WorkBucket) => Object.assign(a, { declared: a.declared + b.declared, taken: a.taken + b.taken, resolved: a.resolved + b.resolved });
-  const weeks = sumBy(years.flatMap((y) => y.incidents.byWeek), (w) => w.weekStart, (a, b) => {
-    addWork(a, b);
-    if (b.backlog !== null) a.backlog = b.backlog;
-  });
-  const equipment = sumBy(years.flatMap((y) => y.incidents.byEquipment), (e) => e.id, (a, b) => Object.assign(a, { count: a.count + b.count, open: a.open + b.open }));
-  const occupancyWeeks = sumBy(years.flatMap((y) => y.bookings.byWeek), (w) => w.weekStart, (a, b) => Object.assign(a, { bookedSeconds: a.bookedSeconds + b.bookedSeconds, capacitySeconds: a.capacitySeconds + b.capacitySeconds }));
-  const statuses = sumBy(years.flatMap((y) => y.incidents.byStatus), (x) => x.status, (a, b) => Object.assign(a, { count: a.count + b.count }));
-  const work = (pick: (y: StoredFigures) => WorkBucket): WorkBucket => years.reduce((acc, y) => addWork(acc, pick(y)), { declared: 0, taken: 0, resolved: 0 });
-  return {
-    incidents: {
-      total: years.reduce((a, y) => a + y.incidents.total, 0),
-      byStatus: INCIDENT_STATUSES.map((status) => ({ status, count: statuses.get(status)?.count ?? 0 })),
-      byType: mergeValueCounts(years.map((y) => y.incidents.byType)),
-      bySeverity: mergeValueCounts(years.map((y) => y.incidents.bySeverity)),
-      byEquipment: [...equipment.values()].sort((a, b) => b.count - a.count || Number(a.id) - Number(b.id)),
-      byWeekday: last.incidents.byWeekday.map((d, i) => ({ weekday: d.weekday, ...work((y) => y.incidents.byWeekday[i]!) })),
-      byHour: last.incidents.byHour.map((x, i) => ({ hour: x.hour, ...work((y) => y.incidents.byHour[i]!) })),
-      byWeek: [...weeks.values()].sort((a, b) => a.weekStart.localeCompare(b.weekStart)),
-      takeInChargeHours: durationOf(durations, 'take_in_charge'),
-      resolveHours: durationOf(durations, 'resolve'),
-      backlogAtEnd: last.incidents.backlogAtEnd,
-    },
-    bookings: {
-      rooms: last.bookings.rooms,
-      bookedSeconds: years.reduce((a, y) => a + y.bookings.bookedSeconds, 0),
-      capacitySeconds: years.reduce((a, y) => a + y.bookings.capacitySeconds, 0),
-      byWeek: [...occupancyWeeks.values()].sort((a, b) => a.weekStart.localeCompare(b.weekStart)),
     },
   };
 }

@@ -460,76 +460,71 @@ export interface SummaryRow<F> {
   figures: F;
 }
 
+/** A summarised period: `span` whole school years from 1 September of `year`. */
+export interface SummaryKey {
+  year: number;
+  span: number;
+}
+
+export function summaryPeriod(key: SummaryKey): Period {
+  return { from: `${key.year}-09-01`, to: `${key.year + key.span}-08-31` };
+}
+
 /**
- * Stores one school's figures for a school year, with its raw durations read in the same statement (the figures
+ * Stores one school's figures for a summarised period, with its raw durations read in the same statement (the figures
  * come from the same aggregates as the dashboard; the durations let the medians over many schools stay exact).
  */
-export async function upsertSummary(knex: Knex, structureId: string, schoolYear: number, period: Period, computedAt: Date, figures: unknown): Promise<void> {
+export async function upsertSummary(knex: Knex, structureId: string, key: SummaryKey, computedAt: Date, figures: unknown): Promise<void> {
+  const period = summaryPeriod(key);
   await knex.raw(
     `WITH ${SCOPE_CTE}
-     INSERT INTO rsv_stats_summaries (structure_id, school_year, computed_at, figures, take_hours, resolve_hours)
-     SELECT ?, ?, ?, ?::jsonb,
+     INSERT INTO rsv_stats_summaries (structure_id, school_year, span, computed_at, figures, take_hours, resolve_hours)
+     SELECT ?, ?, ?, ?, ?::jsonb,
             coalesce(array_agg(extract(epoch FROM i.taken_at - i.created_at) / 3600.0) FILTER (WHERE i.taken_at IS NOT NULL), '{}'),
             coalesce(array_agg(extract(epoch FROM i.resolved_at - i.created_at) / 3600.0) FILTER (WHERE i.resolved_at IS NOT NULL), '{}')
        FROM st
        LEFT JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.created_at >= st.t0 AND i.created_at < st.t1
-     ON CONFLICT (structure_id, school_year) DO UPDATE
+     ON CONFLICT (structure_id, school_year, span) DO UPDATE
         SET computed_at = EXCLUDED.computed_at, figures = EXCLUDED.figures, take_hours = EXCLUDED.take_hours, resolve_hours = EXCLUDED.resolve_hours`,
-    [period.from, period.to, [structureId], structureId, schoolYear, computedAt, JSON.stringify(figures)],
+    [period.from, period.to, [structureId], structureId, key.year, key.span, computedAt, JSON.stringify(figures)],
   );
 }
 
-export async function readSummaries<F>(knex: Knex, structureIds: string[], schoolYears: number[]): Promise<Array<SummaryRow<F> & { school_year: number }>> {
+export async function readSummaries<F>(knex: Knex, structureIds: string[], key: SummaryKey): Promise<Array<SummaryRow<F>>> {
   if (!structureIds.length) return [];
-  return knex('rsv_stats_summaries')
-    .select('structure_id', 'school_year', 'computed_at', 'figures')
-    .whereIn('structure_id', structureIds)
-    .whereIn('school_year', schoolYears)
-    .orderBy(['structure_id', 'school_year']);
+  return knex('rsv_stats_summaries').select('structure_id', 'computed_at', 'figures').whereIn('structure_id', structureIds).where({ school_year: key.year, span: key.span });
 }
 
-/**
- * Median and p90 over the stored durations of the schools and school years given, in total (structure_id null) and,
- * with `perSchool`, per school: exact, as if read from the incidents.
- */
-export async function summaryPercentiles(knex: Knex, structureIds: string[], schoolYears: number[], perSchool: boolean): Promise<DurationRow[]> {
-  if (!structureIds.length) return [{ structure_id: null, taken_count: 0, take_in_charge: null, resolved_count: 0, resolve: null }];
-  const groups = perSchool ? 'GROUPING SETS ((structure_id), ())' : '()';
+/** Median and p90 over the stored durations of all the schools given: exact, as if read from the incidents. */
+export async function summaryPercentiles(knex: Knex, structureIds: string[], key: SummaryKey): Promise<DurationRow> {
+  if (!structureIds.length) return { structure_id: null, taken_count: 0, take_in_charge: null, resolved_count: 0, resolve: null };
   // A department's year is a few hundred thousand durations: sorted in memory rather than spilled to disk.
-  const [take, resolve] = await knex.transaction(async (trx) => {
+  const result = await knex.transaction(async (trx) => {
     await trx.raw(`SET LOCAL work_mem = '64MB'`);
-    return Promise.all(
-      (['take_hours', 'resolve_hours'] as const).map((column) =>
-        rows<{ structure_id: string | null; n: number; p: [number, number] | null }>(
-          trx,
-          `SELECT ${perSchool ? 'structure_id' : 'NULL::text AS structure_id'}, count(h)::int AS n,
-                  percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) AS p
-             FROM rsv_stats_summaries s CROSS JOIN LATERAL unnest(s.${column}) AS h
-            WHERE s.structure_id = ANY(?) AND s.school_year = ANY(?)
-            GROUP BY ${groups}`,
-          [structureIds, schoolYears],
-        ),
-      ),
+    return rows<DurationRow>(
+      trx,
+      `WITH s AS (SELECT take_hours, resolve_hours FROM rsv_stats_summaries WHERE structure_id = ANY(?) AND school_year = ? AND span = ?)
+       SELECT NULL AS structure_id,
+              (SELECT count(*)::int FROM s, unnest(s.take_hours)) AS taken_count,
+              (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) FROM s, unnest(s.take_hours) AS h) AS take_in_charge,
+              (SELECT count(*)::int FROM s, unnest(s.resolve_hours)) AS resolved_count,
+              (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) FROM s, unnest(s.resolve_hours) AS h) AS resolve`,
+      [structureIds, key.year, key.span],
     );
   });
-  const result = new Map<string | null, DurationRow>();
-  const row = (id: string | null) => result.get(id) ?? result.set(id, { structure_id: id, taken_count: 0, take_in_charge: null, resolved_count: 0, resolve: null }).get(id)!;
-  row(null);
-  for (const r of take!) Object.assign(row(r.structure_id), { taken_count: r.n, take_in_charge: r.p });
-  for (const r of resolve!) Object.assign(row(r.structure_id), { resolved_count: r.n, resolve: r.p });
-  return [...result.values()];
+  return result[0]!;
 }
 
 /**
- * The schools whose summary of a school year is missing, older than `maxAgeBefore`, or older than a change of their
+ * The schools whose summary of a period is missing, older than `maxAgeBefore`, or older than a change of their
  * data: a move or a declaration (last_event_at), a booking (updated_at), their settings. Oldest first.
  */
-export async function staleSummaries(knex: Knex, schoolYear: number, maxAgeBefore: Date, limit: number, except: string[] = []): Promise<string[]> {
+export async function staleSummaries(knex: Knex, key: SummaryKey, maxAgeBefore: Date, limit: number, except: string[] = []): Promise<string[]> {
   const result = await rows<{ structure_id: string }>(
     knex,
     `SELECT s.structure_id
        FROM rsv_structure_settings s
-       LEFT JOIN rsv_stats_summaries m ON m.structure_id = s.structure_id AND m.school_year = ?
+       LEFT JOIN rsv_stats_summaries m ON m.structure_id = s.structure_id AND m.school_year = ? AND m.span = ?
       WHERE NOT (s.structure_id = ANY(?))
         AND (m.structure_id IS NULL
          OR m.computed_at < ?
@@ -538,7 +533,7 @@ export async function staleSummaries(knex: Knex, schoolYear: number, maxAgeBefor
          OR EXISTS (SELECT 1 FROM rsv_bookings b WHERE b.structure_id = s.structure_id AND b.updated_at > m.computed_at))
       ORDER BY m.computed_at NULLS FIRST, s.structure_id
       LIMIT ?`,
-    [schoolYear, except, maxAgeBefore, limit],
+    [key.year, key.span, except, maxAgeBefore, limit],
   );
   return result.map((r) => r.structure_id);
 }

@@ -503,7 +503,7 @@ describe('the cross-school view', () => {
     const authority = await h.as('collectivite');
     const live = await authority.get(`/stats?${PERIOD}`);
     expect(live.body.source).toBe('live');
-    expect(await refreshSummaries(h.module.context, { years: [2024] })).toEqual({ refreshed: 2, remaining: false });
+    expect(await refreshSummaries(h.module.context, { periods: [{ year: 2024, span: 1 }] })).toEqual({ refreshed: 2, remaining: false });
     const read = await authority.get(`/stats?${PERIOD}`);
     expect(read.body.source).toBe('summary');
     const { source: _s1, computedAt: _c1, ...fromSummary } = read.body;
@@ -520,8 +520,8 @@ describe('the cross-school view', () => {
     await knex('rsv_incidents').where({ id: waiting.id }).update({ status: 'taken', taken_at: at.toJSDate(), last_event_at: at.toJSDate(), version: 2 });
     await knex('rsv_incident_events').insert({ incident_id: waiting.id, structure_id: 'college-b', kind: 'status_changed', actor_id: 'u-referent-b', from_status: 'new', to_status: 'taken', created_at: at.toJSDate() });
     Object.assign(waiting, { status: 'taken', takenAt: at, events: [...waiting.events, { at, from: 'new', to: 'taken', kind: 'status_changed' }] });
-    expect(await staleSummaries(knex, 2024, new Date(0), 10)).toContain('college-b');
-    await refreshSummaries(h.module.context, { years: [2024] });
+    expect(await staleSummaries(knex, { year: 2024, span: 1 }, new Date(0), 10)).toContain('college-b');
+    await refreshSummaries(h.module.context, { periods: [{ year: 2024, span: 1 }] });
     const authority = await h.as('collectivite');
     const res = await authority.get(`/stats?${PERIOD}`);
     expect(res.body.source).toBe('summary');
@@ -532,8 +532,8 @@ describe('the cross-school view', () => {
     expect(res.body.total.incidents.takeInChargeHours).toEqual(durations([...a.declared, ...b.declared]).takeInChargeHours);
   });
 
-  it('two whole school years put together from the summary say exactly what the live computation says', async () => {
-    await refreshSummaries(h.module.context, { years: [2023, 2024] });
+  it('two school years together, read from the summary, say exactly what the live computation says', async () => {
+    expect(await refreshSummaries(h.module.context, { periods: [{ year: 2023, span: 2 }] })).toEqual({ refreshed: 2, remaining: false });
     const ctx = h.module.context;
     const input = { from: '2023-09-01', to: '2025-08-31' };
     const fromSummary = await crossSchoolStats(ctx, ['college-a', 'college-b'], input);
