@@ -16,6 +16,8 @@ export interface HostProcess {
   rss(): number;
   /** CPU time the host process used so far (user + system), in milliseconds. */
   cpuMs(): number;
+  /** Whether the process is still running (it may crash under load). */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ export async function startHost(options: { databaseUrl: string; env?: Record<str
     },
     rss: () => readStatus(child.pid!)?.rss ?? 0,
     cpuMs: () => readCpuMs(child.pid!),
+    alive: () => exited === undefined,
     async stop() {
       sample();
       clearInterval(sampler);

@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   let hostEnvKey = '';
   const useHost = async (env: Record<string, string> | undefined) => {
     const key = JSON.stringify(env ?? {});
-    if (host && key === hostEnvKey) return host;
+    if (host && key === hostEnvKey && host.alive()) return host;
     if (host) {
       peaks[hostEnvKey] = Math.max(peaks[hostEnvKey] ?? 0, host.peakRss());
       await host.stop();
@@ -161,12 +161,28 @@ async function main(): Promise<void> {
   const mailStats: Record<string, { delivered: number; seconds: number; undelivered: number }> = {};
   let failures = 0;
   for (const scenario of chosen) {
+    try {
+      await runScenario(scenario);
+    } catch (error) {
+      // A host that died under load (or any other failure) fails this scenario; the next one gets a new host.
+      failures++;
+      const died = host && !(host as HostProcess).alive() ? 'the host process died (see bench-host.log)' : String((error as Error).message ?? error).slice(0, 300);
+      log(`${scenario.label}: FAILED: ${died}`);
+      for (const connections of config.connections) {
+        if (!rows.some((r) => r.scenario === scenario.name && r.connections === connections)) {
+          rows.push({ scenario: scenario.name, label: scenario.label, connections, status: 'failed', note: died });
+        }
+      }
+      for (const r of rows) if (r.scenario === scenario.name && r.status === 'measured') r.note = [r.note, died].filter(Boolean).join('; ');
+    }
+  }
+  async function runScenario(scenario: Scenario): Promise<void> {
     const h = await useHost(scenario.hostEnv);
     const probe = await once(h.baseUrl, await scenario.probe(ctx));
     if (routeMissing(probe.status, probe.body)) {
       log(`${scenario.label}: skipped (route missing)`);
       for (const connections of config.connections) rows.push({ scenario: scenario.name, label: scenario.label, connections, status: 'skipped (route missing)' });
-      continue;
+      return;
     }
     if (!scenario.expected.includes(probe.status)) log(`${scenario.label}: the probe answered ${probe.status} ${probe.body.slice(0, 300)}`);
     const verify = scenario.verify ? await scenario.verify(ctx) : null;
@@ -181,7 +197,7 @@ async function main(): Promise<void> {
       }
       const cpu0 = h.cpuMs();
       const http = await runHttp(h.baseUrl, { connections, seconds: config.durationSeconds, next: httpSide.next!, expected: scenario.expected, amount });
-      const hostCpuMs = (h.cpuMs() - cpu0) / Math.max(1, http.requests);
+      const hostCpuMs = h.alive() ? (h.cpuMs() - cpu0) / Math.max(1, http.requests) : NaN;
       const rawSide = await scenario.prepare(ctx, { mode: 'raw', connections, run: run + config.connections.length });
       const raw = await runRaw(config.databaseUrl, { connections, seconds: config.durationSeconds, warmupSeconds: config.warmupSeconds, tx: rawSide.tx!, amount });
       const row = rowOf(scenario.name, scenario.label, connections, http, raw);
@@ -202,12 +218,13 @@ async function main(): Promise<void> {
     }
     // The mails the scenario caused are delivered before the next one starts (the worker runs in the host's process):
     // how long that takes is the mail throughput of the outbox.
-    const drained = outbox ? await drainOutbox(admin, config.quick ? 3 : 60) : null;
+    const drained = outbox ? await drainOutbox(admin, config.quick ? 1 : 60) : null;
     if (drained?.left) {
       // Not delivered in time: dropped, so that the next scenario does not run beside this one's mails.
       await admin.query(`UPDATE rsv_notifications SET expanded_at = now() WHERE expanded_at IS NULL`);
       await admin.query(`UPDATE rsv_deliveries SET status = 'sent', sent_at = now() WHERE status = 'pending'`);
     }
+    if (!h.alive()) throw new Error('the host process died during the runs (see bench-host.log)');
     const problem = verify ? await verify() : null;
     if (problem) {
       log(`  ${problem}`);

@@ -202,7 +202,8 @@ function crossSchoolScenario(whole: boolean): Scenario {
     fullOnly: whole,
     rawIs: 'the statements of crossSchoolStats() over every school, captured and replayed',
     expected: [200],
-    amount: (connections, config) => Math.max(config.quick ? 4 : 12, connections * (config.quick ? 1 : 3)),
+    // Seconds per request when computed live over every incident: one round of requests per connection then.
+    amount: (connections, config) => (whole ? Math.max(3, connections) : Math.max(config.quick ? 4 : 12, connections * (config.quick ? 1 : 3))),
     probe: (ctx) => ({ method: 'GET', path: `/stats${periodQuery(ctx, whole)}`, session: ctx.collectivite }),
     async prepare(ctx, slot) {
       const statements = slot.mode === 'raw' ? await capture(ctx, (m) => crossSchoolStats(m, ctx.allSchoolIds, periodInput(ctx, whole))) : [];
@@ -268,8 +269,6 @@ export const SCENARIOS: Scenario[] = [
   },
   dashboardScenario(false),
   crossSchoolScenario(false),
-  dashboardScenario(true),
-  crossSchoolScenario(true),
   declareScenario(true),
   {
     name: 'move',
@@ -358,6 +357,9 @@ export const SCENARIOS: Scenario[] = [
       };
     },
   },
+  // Last: computed live over every incident, they take seconds per request (and load the host most).
+  dashboardScenario(true),
+  crossSchoolScenario(true),
 ];
 
 /**
