@@ -129,7 +129,8 @@ const EVENT_SQL = `
 /** src/notifications/outbox.ts recordNotification: one row per told change, in the change's transaction. */
 async function notify(client: Client, sid: string, kind: string, subjectId: string, eventId: string, actorId: string, to: string | null): Promise<void> {
   await client.query(
-    `INSERT INTO rsv_notifications (actor_id, data, event_id, kind, structure_id, subject_id, subject_type) VALUES ($1, $2, $3, $4, $5, $6, 'incident')`,
+    // Born expanded: the same row, but the host's mail worker must not work on the raw side's rows meanwhile.
+    `INSERT INTO rsv_notifications (actor_id, data, event_id, kind, structure_id, subject_id, subject_type, expanded_at) VALUES ($1, $2, $3, $4, $5, $6, 'incident', now())`,
     [actorId, JSON.stringify({ to, level: null }), eventId, kind, sid, subjectId],
   );
 }
