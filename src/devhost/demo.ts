@@ -119,7 +119,7 @@ export async function seedDemoEquipment(ctx: ModuleContext): Promise<void> {
     await knex.raw(
       `INSERT INTO rsv_resource_types (structure_id, name, purpose, color, needs_validation, position, seed_code)
        VALUES (?, 'Matériel mobile', 'booking', '#1e7a34', true, 1, 'devices')
-       ON CONFLICT (structure_id, seed_code) WHERE seed_code IS NOT NULL DO NOTHING`,
+       ON CONFLICT DO NOTHING`,
       [structureId],
     );
     const types = await knex('rsv_resource_types').where({ structure_id: structureId }).whereNotNull('seed_code').select('id', 'seed_code');
@@ -127,7 +127,7 @@ export async function seedDemoEquipment(ctx: ModuleContext): Promise<void> {
     for (const [position, item] of items.entries()) {
       await knex.raw(
         `INSERT INTO rsv_equipment (structure_id, type_id, name, description, location, responsible_id, position, seed_code)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (structure_id, seed_code) WHERE seed_code IS NOT NULL DO NOTHING`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
         [structureId, typeId(item.type), item.name, item.description ?? '', item.location, responsibleId, 10 + position, `demo-${item.code}`],
       );
     }

@@ -20,12 +20,17 @@ export const SEED = {
   severities: ['malfunction', 'installation', 'update', 'repair', 'replacement'],
 } as const;
 
+/**
+ * `ON CONFLICT DO NOTHING` with no conflict target: every unique index is an arbiter. Naming only the seed_code index
+ * let two installs racing for one school fail on another one (equipment names are unique per type too): the loser
+ * of the race waited on that index first and got a unique violation instead of doing nothing.
+ */
 async function seedLists(knex: Knex, structureId: string, responsibleId: string): Promise<void> {
   const t = tFor('fr');
   for (const [position, type] of SEED.resourceTypes.entries()) {
     await knex.raw(
       `INSERT INTO rsv_resource_types (structure_id, name_key, purpose, color, position, seed_code)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (structure_id, seed_code) WHERE seed_code IS NOT NULL DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [structureId, type.nameKey, type.purpose, type.color, position, type.code],
     );
   }
@@ -34,21 +39,21 @@ async function seedLists(knex: Knex, structureId: string, responsibleId: string)
     // Equipment names are the school's data (a school renames them), so they are stored in French, the school's language.
     await knex.raw(
       `INSERT INTO rsv_equipment (structure_id, type_id, name, responsible_id, position, seed_code)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (structure_id, seed_code) WHERE seed_code IS NOT NULL DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [structureId, maintenance.id, t(`common:${item.nameKey}`), responsibleId, position, item.code],
     );
   }
   for (const [position, code] of SEED.incidentTypes.entries()) {
     await knex.raw(
       `INSERT INTO rsv_incident_types (structure_id, label_key, position, seed_code)
-       VALUES (?, ?, ?, ?) ON CONFLICT (structure_id, seed_code) WHERE seed_code IS NOT NULL DO NOTHING`,
+       VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [structureId, `seed.incidentType.${code}`, position, code],
     );
   }
   for (const [position, code] of SEED.severities.entries()) {
     await knex.raw(
       `INSERT INTO rsv_severities (structure_id, label_key, position, seed_code)
-       VALUES (?, ?, ?, ?) ON CONFLICT (structure_id, seed_code) WHERE seed_code IS NOT NULL DO NOTHING`,
+       VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [structureId, `seed.severity.${code}`, position, code],
     );
   }
