@@ -92,7 +92,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const ClientPgLite = (await import('knex-pglite')).default;
   if (options.dataDir) fs.mkdirSync(path.resolve(options.dataDir), { recursive: true });
   // `new PGlite(undefined, options)` ignores the options: an in-memory database takes them as the only argument.
-  const pgliteOptions = { extensions: { btree_gist } };
+  // bigint (int8) as a string, as node-postgres gives it: ids then compare and print the same on both databases.
+  const pgliteOptions = { extensions: { btree_gist }, parsers: { 20: (value: string) => value } };
   const pglite = options.dataDir ? new PGlite(path.resolve(options.dataDir), pgliteOptions) : new PGlite(pgliteOptions);
   await pglite.waitReady;
   if (schema !== 'public') await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
