@@ -13,6 +13,8 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 /** Statuses in which the referents still have something to do (the inbox's default tab). */
 export const OPEN_STATUSES = ['new', 'taken', 'in_progress'] as const satisfies readonly IncidentStatus[];
+/** The same, as a literal SQL list for `status IN (...)`: a literal lets PostgreSQL use the partial "open" indexes. */
+export const OPEN_STATUSES_SQL = OPEN_STATUSES.map((s) => `'${s}'`).join(', ');
 /** Closed or dismissed: the incident is resolved (resolved_at is set). */
 export const RESOLVED_STATUSES = ['dismissed', 'closed'] as const satisfies readonly IncidentStatus[];
 

@@ -13,7 +13,7 @@ import {
   schoolHoursBetween,
   ServiceTargets,
 } from '../domain/service-clock';
-import { IncidentStatus, isResolved, timestampsOfMove } from '../domain/workflow';
+import { IncidentStatus, isResolved, OPEN_STATUSES_SQL, timestampsOfMove } from '../domain/workflow';
 import { getIncidentRow, IncidentPatch, IncidentRow, updateIncidentVersioned } from '../store/incidents';
 import { appendIncidentEvent } from '../store/incident-events';
 import { getSettings } from '../store/settings';
@@ -233,7 +233,7 @@ export async function recomputeOpenDueTimes(knex: Knex, structureId: string): Pr
           WHERE e.incident_id = i.id AND e.structure_id = i.structure_id
             AND e.kind IN ('status_changed', 'reopened') AND e.from_status IN ('closed', 'dismissed')
        ) r ON true
-      WHERE i.structure_id = ? AND i.status IN ('new', 'taken', 'in_progress')`,
+      WHERE i.structure_id = ? AND i.status IN (${OPEN_STATUSES_SQL})`,
     [structureId],
   );
   if (!rows.length) return 0;

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { OPEN_STATUSES_SQL } from '../domain/workflow';
 import type { StatsScope } from './stats';
 
 /**
@@ -47,7 +48,7 @@ export async function serviceClockStats(knex: Knex, scope: StatsScope): Promise<
             (count(*) FILTER (WHERE i.status = 'closed' AND i.confirmed_fixed))::int AS confirmed_fixed,
             (count(*) FILTER (WHERE r.reopened))::int AS reopened,
             (count(*) FILTER (WHERE i.status = 'closed' OR r.reopened))::int AS answerable,
-            (count(*) FILTER (WHERE i.status IN ('new', 'taken', 'in_progress') AND (
+            (count(*) FILTER (WHERE i.status IN (${OPEN_STATUSES_SQL}) AND (
                (i.taken_at IS NULL AND i.take_in_charge_due_at < now()) OR (i.resolved_at IS NULL AND i.resolve_due_at < now())
             )))::int AS overdue
        FROM st
