@@ -4,6 +4,7 @@ import type { Host } from './host';
 import type { Manifest } from './manifest';
 import type { ModuleConfig } from './config';
 import type { Notifier } from './notifications/notifier';
+import type { RequestLoad } from './http/load';
 
 /** What every part of the module receives explicitly (no global singletons). */
 export interface ModuleContext {
@@ -16,4 +17,6 @@ export interface ModuleContext {
   secret: string;
   /** The mail outbox's worker side (wakes after commits, delivers, retries). */
   notifier: Notifier;
+  /** The requests this process is serving (the in-process mail worker yields to them). */
+  load: RequestLoad;
 }

@@ -10,6 +10,7 @@ import { moduleMigrations, MODULE_MIGRATIONS_TABLE } from '../migrations';
 import { createModuleRouter } from './http/router';
 import { installStructure } from './services/install';
 import { enabledServicesOf } from './store/settings';
+import { RequestLoad } from './http/load';
 import { Notifier } from './notifications/notifier';
 import { StatsRefresher } from './services/stats-summary';
 
@@ -70,7 +71,7 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
   const baseKnex = host.database.knex;
   await migrate(baseKnex, MODULE_MIGRATIONS_TABLE, moduleMigrations);
   const secret = await moduleSecret({ knex: baseKnex }, config.secret);
-  const context = { host, manifest, config, logger, secret } as ModuleContext;
+  const context = { host, manifest, config, logger, secret, load: new RequestLoad() } as ModuleContext;
   const notifier = new Notifier(context, baseKnex, {
     enabled: config.notifications,
     runWorker: config.runWorker,

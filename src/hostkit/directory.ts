@@ -53,11 +53,36 @@ function toUser(row: UserRow): HostUser {
   };
 }
 
+/**
+ * The grants that give a user an action: by profile, by local-admin status, by group, and as a delegate of a functional
+ * account of that structure; only in the user's own structures. `u` is the user (id, profile) joined before it; binds
+ * ADMIN_LOCAL.
+ */
+const GRANTED_TO_USER = `
+  host_grants g
+  JOIN host_actions a ON a.name = g.action
+  JOIN host_user_structures us ON us.structure_id = g.structure_id AND us.user_id = u.id
+ WHERE (   (g.subject_kind = 'profile' AND g.subject_id = u.profile)
+        OR (g.subject_kind = 'profile' AND g.subject_id = ? AND us.is_admin)
+        OR (g.subject_kind = 'group' AND g.subject_id IN (SELECT group_id FROM host_group_members WHERE user_id = u.id))
+        OR (g.subject_kind = 'delegates' AND EXISTS (
+              SELECT 1 FROM host_functional_delegates d JOIN host_users fa ON fa.id = d.account_id
+               WHERE d.user_id = u.id AND fa.functional_structure_id = g.structure_id AND fa.login = g.subject_id)))`;
+
+function actionsByStructure(structures: string[], pairs: Array<[string, string]>): Record<string, string[]> {
+  const result: Record<string, string[]> = Object.fromEntries(structures.map((s) => [s, [] as string[]]));
+  for (const [structureId, action] of pairs) result[structureId]?.push(action);
+  return result;
+}
+
 export function functionalAccountId(structureId: string, login: string): string {
   return `fa:${structureId}:${login}`;
 }
 
 export class HostDirectory {
+  /** The actions read with a request's user (sessionUser), by that user object: they live as long as the request. */
+  private readonly knownActions = new WeakMap<HostUser, Record<string, string[]>>();
+
   constructor(private readonly knex: Knex) {}
 
   async userById(id: string): Promise<HostUser | null> {
@@ -65,17 +90,27 @@ export class HostDirectory {
     return user ?? null;
   }
 
-  /** An unexpired session (by the hash its cookie carries) with its user, in one query. */
+  /**
+   * An unexpired session (by the hash its cookie carries) with its user and the user's actions in each of their
+   * structures, in one query: every request starts here, and most ask for the rights next (the module's route chain).
+   * The actions are kept with that user object (actionsOf answers from them), so they are as fresh as the request.
+   */
   async sessionUser(sessionId: string, now: Date): Promise<{ session: { id: string; userId: string; data: Record<string, unknown> }; user: HostUser | null } | null> {
-    const { rows } = await this.knex.raw<{ rows: Array<UserRow & { session_id: string; session_user_id: string; session_data: Record<string, unknown> | null }> }>(
-      `SELECT ${USER_COLUMNS}, s.id AS session_id, s.user_id AS session_user_id, s.data AS session_data
+    const { rows } = await this.knex.raw<{ rows: Array<UserRow & { session_id: string; session_user_id: string; session_data: Record<string, unknown> | null; actions: Array<[string, string]> | null }> }>(
+      `SELECT ${USER_COLUMNS}, s.id AS session_id, s.user_id AS session_user_id, s.data AS session_data,
+              CASE WHEN u.functional_structure_id IS NULL THEN
+                (SELECT coalesce(json_agg(json_build_array(x.structure_id, x.action) ORDER BY x.structure_id, x.action), '[]')
+                   FROM (SELECT DISTINCT g.structure_id, g.action FROM ${GRANTED_TO_USER}) x)
+              END AS actions
          FROM host_sessions s LEFT JOIN host_users u ON u.id = s.user_id
         WHERE s.id = ? AND s.expires_at > ?`,
-      [sessionId, now],
+      [ADMIN_LOCAL, sessionId, now],
     );
     const row = rows[0];
     if (!row) return null;
-    return { session: { id: row.session_id, userId: row.session_user_id, data: row.session_data ?? {} }, user: row.id ? toUser(row) : null };
+    const user = row.id ? toUser(row) : null;
+    if (user && row.actions) this.knownActions.set(user, actionsByStructure(user.structures, row.actions));
+    return { session: { id: row.session_id, userId: row.session_user_id, data: row.session_data ?? {} }, user };
   }
 
   async userByLogin(login: string): Promise<HostUser | null> {
@@ -233,24 +268,17 @@ export class HostDirectory {
    * delegate of a functional account of that structure.
    */
   async actionsOf(user: HostUser, structureIds?: string[]): Promise<Record<string, string[]>> {
+    const known = this.knownActions.get(user);
+    if (known && !structureIds) return Object.fromEntries(Object.entries(known).map(([s, list]) => [s, [...list]]));
     const structures = structureIds ?? user.structures;
     const result: Record<string, string[]> = {};
     for (const s of structures) result[s] = [];
     if (!structures.length || user.functional) return result;
     const { rows } = await this.knex.raw<{ rows: Array<{ structure_id: string; action: string }> }>(
-      `SELECT DISTINCT g.structure_id, g.action
-         FROM host_grants g
-         JOIN host_actions a ON a.name = g.action
-         JOIN host_user_structures us ON us.structure_id = g.structure_id AND us.user_id = ?
-        WHERE g.structure_id = ANY(?)
-          AND (   (g.subject_kind = 'profile' AND g.subject_id = ?)
-               OR (g.subject_kind = 'profile' AND g.subject_id = ? AND us.is_admin)
-               OR (g.subject_kind = 'group' AND g.subject_id IN (SELECT group_id FROM host_group_members WHERE user_id = ?))
-               OR (g.subject_kind = 'delegates' AND EXISTS (
-                     SELECT 1 FROM host_functional_delegates d JOIN host_users fa ON fa.id = d.account_id
-                      WHERE d.user_id = ? AND fa.functional_structure_id = g.structure_id AND fa.login = g.subject_id)))
+      `WITH u AS (SELECT ?::text AS id, ?::text AS profile)
+       SELECT DISTINCT g.structure_id, g.action FROM u CROSS JOIN ${GRANTED_TO_USER} AND g.structure_id = ANY(?)
         ORDER BY g.structure_id, g.action`,
-      [user.id, structures, user.profile, ADMIN_LOCAL, user.id, user.id],
+      [user.id, user.profile, ADMIN_LOCAL, structures],
     );
     for (const row of rows) result[row.structure_id]!.push(row.action);
     return result;

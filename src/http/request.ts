@@ -3,7 +3,7 @@ import type { HostUser } from '../host';
 import type { ModuleContext } from '../context';
 import { Language, pickLanguage, T, tFor } from '../i18n';
 import { csrfTokenFor } from './csrf';
-import { enabledServicesOf } from '../store/settings';
+import { enabledServicesOf, withSettingsMemo } from '../store/settings';
 
 /** What the module knows of a request once its first middleware ran. */
 export interface RequestState {
@@ -34,7 +34,7 @@ export function requestState(ctx: ModuleContext) {
     };
     res.locals.rsv = state;
     res.setHeader('Content-Language', lang);
-    next();
+    withSettingsMemo(() => next());
   };
 }
 

@@ -68,6 +68,7 @@ function pageHandler(ctx: ModuleContext, def: PageRoute) {
 /** The module's whole router, mounted by the host under the prefix of module.json. */
 export function createModuleRouter(ctx: ModuleContext): Router {
   const router = express.Router();
+  router.use(ctx.load.middleware());
   router.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES }, crossOriginEmbedderPolicy: false }));
   router.use('/assets', express.static(path.join(MODULE_ROOT, 'public'), { maxAge: '1h', fallthrough: false }));
   router.use(requestState(ctx));

@@ -11,7 +11,7 @@ import {
   schoolYearOf,
   SkippedEntry,
 } from '../domain/school-calendar';
-import { getSettings } from '../store/settings';
+import { forgetSettings, getSettings } from '../store/settings';
 import { recomputeOpenDueTimes } from './service-clock';
 
 /** The most holiday periods a school keeps (the settings API's limit too): about thirty school years. */
@@ -74,6 +74,7 @@ export async function importHolidays(ctx: ModuleContext, structureId: string, in
   await ctx.knex('rsv_structure_settings')
     .where({ structure_id: structureId })
     .update({ holidays: JSON.stringify(merged.holidays), holiday_zone: zone, updated_at: ctx.knex.fn.now() });
+  forgetSettings(structureId);
   await recomputeOpenDueTimes(ctx.knex, structureId);
   return {
     zone,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IANAZone } from 'luxon';
 import { route, ApiRoute } from '../route';
-import { getSettings, StructureSettingsRow } from '../../store/settings';
+import { forgetSettings, getSettings, StructureSettingsRow } from '../../store/settings';
 import { isDate, WEEKDAYS } from '../../domain/bookings';
 import { plainText } from './bookings';
 import { ValidationError } from '../../errors';
@@ -96,6 +96,7 @@ export const settingsRoutes: ApiRoute[] = [
           patch.incidents_enabled = b.services.incidents;
         }
         await trx('rsv_structure_settings').where({ structure_id: c.structureId }).update(patch);
+        forgetSettings(c.structureId);
         for (const [severityId, target] of Object.entries(b.serviceTargets ?? {})) {
           const n = await trx('rsv_severities').where({ structure_id: c.structureId, id: severityId }).update({ take_in_charge_hours: target.takeInChargeHours, resolve_hours: target.resolveHours });
           if (!n) throw new ValidationError([{ field: `serviceTargets.${severityId}`, message: 'unknown severity' }]);
