@@ -24,8 +24,7 @@ export interface OutboxWaker {
  * their transaction.
  */
 export async function recordNotification(trx: Knex.Transaction, input: NotificationInput): Promise<void> {
-  const waker = (trx.userParams as { outbox?: OutboxWaker } | undefined)?.outbox;
-  if (waker && !waker.enabled) return;
+  if (!notificationsOn(trx)) return;
   await trx('rsv_notifications').insert({
     structure_id: input.structureId,
     kind: input.kind,
@@ -35,6 +34,29 @@ export async function recordNotification(trx: Knex.Transaction, input: Notificat
     actor_id: input.actorId,
     data: JSON.stringify(input.data ?? {}),
   });
-  const committed = (trx as unknown as { executionPromise?: Promise<unknown> }).executionPromise;
-  if (waker && committed) committed.then(() => waker.wake(), () => undefined);
+  wakeAfterCommit(trx);
+}
+
+function wakerOf(knex: Knex): OutboxWaker | undefined {
+  return (knex.userParams as { outbox?: OutboxWaker } | undefined)?.outbox;
+}
+
+/** False when the install tells nothing by mail (NOTIFICATIONS=0): no notification row may be written then. */
+export function notificationsOn(knex: Knex): boolean {
+  return wakerOf(knex)?.enabled !== false;
+}
+
+/**
+ * For a statement that wrote notification rows itself (in a CTE, to spare a round trip): wakes the worker once the
+ * transaction has committed, or at once when the statement ran on its own (outside a transaction, it has committed).
+ */
+export function wakeAfterCommit(knex: Knex): void {
+  const waker = wakerOf(knex);
+  if (!waker) return;
+  if (!knex.isTransaction) {
+    waker.wake();
+    return;
+  }
+  const committed = (knex as unknown as { executionPromise?: Promise<unknown> }).executionPromise;
+  if (committed) committed.then(() => waker.wake(), () => undefined);
 }

@@ -17,7 +17,8 @@ import { ExpertiseDomain, IncidentStatus, OPEN_STATUSES, timestampsOfMove } from
 import {
   addFollower,
   countByStatus,
-  declarableEquipment,
+  declarationFacts,
+  DeclarationFacts,
   DueKey,
   getIncidentRow,
   getIncidentView,
@@ -32,8 +33,7 @@ import {
 } from '../store/incidents';
 import { appendIncidentEvent, IncidentEventRow, listIncidentEvents } from '../store/incident-events';
 import { announceBackInService, announceOutOfService } from './availability';
-import { clockContextOf, clockPatchOfMove, declarationDueTimes, DEFAULT_TARGETS, schoolCalendarOf, serviceTargetsOf } from './service-clock';
-import { getValue } from '../store/incident-lists';
+import { clockPatchOfMove, declarationDueTimes, DEFAULT_TARGETS, schoolCalendarOf, serviceTargetsOf } from './service-clock';
 import { getSettings } from '../store/settings';
 import { SERVICE_ACCOUNT_LOGIN } from './install';
 
@@ -59,46 +59,59 @@ async function reopenDaysOf(knex: Knex, structureId: string): Promise<number> {
   return (await getSettings(knex, structureId))?.reopen_days ?? DEFAULT_REOPEN_DAYS;
 }
 
-/** Everything a declaration names must be the school's own and still offered; every wrong field is named at once. */
-async function checkDeclaration(knex: Knex, structureId: string, input: Declaration): Promise<void> {
-  const [equipment, type, severity] = await Promise.all([
-    declarableEquipment(knex, structureId, input.equipmentId),
-    getValue(knex, 'incidentType', structureId, input.typeId),
-    getValue(knex, 'severity', structureId, input.severityId),
-  ]);
+/**
+ * Everything a declaration names must be the school's own and still offered; every wrong field is named at once.
+ * Returns the labels of what it names, for the answer.
+ */
+function checkDeclaration(facts: DeclarationFacts): Pick<IncidentViewRow, keyof NonNullable<DeclarationFacts['equipment']> | 'type_label' | 'type_label_key' | 'type_retired_at' | 'severity_label' | 'severity_label_key' | 'severity_retired_at'> {
+  const { equipment, type, severity } = facts;
   const fields: Array<{ field: string; message: string }> = [];
   if (!equipment) fields.push({ field: 'equipmentId', message: 'unknown or retired equipment of this school' });
-  if (!type || type.retired_at) fields.push({ field: 'typeId', message: 'unknown or retired incident type' });
-  if (!severity || severity.retired_at) fields.push({ field: 'severityId', message: 'unknown or retired severity' });
-  if (fields.length) throw new ValidationError(fields);
+  if (!type || type.type_retired_at) fields.push({ field: 'typeId', message: 'unknown or retired incident type' });
+  if (!severity || severity.severity_retired_at) fields.push({ field: 'severityId', message: 'unknown or retired severity' });
+  if (!equipment || !type || !severity || fields.length) throw new ValidationError(fields);
+  const { take_in_charge_hours: _t, resolve_hours: _r, ...severityLabels } = severity;
+  return { ...equipment, ...type, ...severityLabels };
 }
 
-/** `within` runs in the declaration's transaction after its 'created' event (the attached files' rows). */
+/**
+ * Declares an incident: what it names is checked in one query, then the incident, its event and its notification are
+ * written in one statement (no transaction needed for one statement). `within` runs in the declaration's transaction
+ * after its 'created' event (the attached files' rows); an out-of-service declaration takes a transaction too.
+ * Returns the incident with its labels, as the incident page and the API show it.
+ */
 export async function declareIncident(
   ctx: ModuleContext,
   actor: Actor,
   structureId: string,
   input: Declaration,
   within?: (trx: Knex.Transaction, incident: IncidentRow) => Promise<void>,
-): Promise<IncidentRow> {
-  const [, clock] = await Promise.all([checkDeclaration(ctx.knex, structureId, input), clockContextOf(ctx.knex, structureId, String(input.severityId))]);
+): Promise<IncidentViewRow> {
+  const [facts, calendar] = await Promise.all([
+    declarationFacts(ctx.knex, structureId, { equipmentId: String(input.equipmentId), typeId: String(input.typeId), severityId: String(input.severityId) }),
+    schoolCalendarOf(ctx.knex, structureId),
+  ]);
+  const labels = checkDeclaration(facts);
   // The service clock: due times in school hours from the declaration instant (stored, for the inbox's order).
   const now = new Date();
-  const due = declarationDueTimes(clock, now);
-  return ctx.knex.transaction(async (trx) => {
-    const incident = await insertIncident(trx, { structureId, ...input, reporterId: actor.id, createdAt: now, takeInChargeDueAt: due.takeInChargeDueAt, resolveDueAt: due.resolveDueAt });
-    await appendIncidentEvent(trx, {
-      incidentId: incident.id,
-      structureId,
-      kind: 'created',
-      actorId: actor.id,
-      toStatus: incident.status,
-      data: { equipmentId: String(input.equipmentId), typeId: String(input.typeId), severityId: String(input.severityId), outOfService: Boolean(input.outOfService) },
-    });
-    if (input.outOfService) await announceOutOfService(trx, structureId, String(input.equipmentId), String(incident.id), actor.id);
-    if (within) await within(trx, incident);
-    return incident;
-  });
+  const targets = { takeInChargeHours: Number(facts.severity!.take_in_charge_hours), resolveHours: Number(facts.severity!.resolve_hours) };
+  const due = declarationDueTimes({ calendar, targets }, now);
+  const write = (knex: Knex) =>
+    insertIncident(
+      knex,
+      { structureId, ...input, reporterId: actor.id, createdAt: now, takeInChargeDueAt: due.takeInChargeDueAt, resolveDueAt: due.resolveDueAt },
+      { equipmentId: String(input.equipmentId), typeId: String(input.typeId), severityId: String(input.severityId), outOfService: Boolean(input.outOfService) },
+    );
+  const incident =
+    !within && !input.outOfService
+      ? await write(ctx.knex)
+      : await ctx.knex.transaction(async (trx) => {
+          const created = await write(trx);
+          if (input.outOfService) await announceOutOfService(trx, structureId, String(input.equipmentId), String(created.id), actor.id);
+          if (within) await within(trx, created);
+          return created;
+        });
+  return { ...incident, ...labels };
 }
 
 async function currentRow(trx: Knex.Transaction, structureId: string, id: string, expectedVersion?: number): Promise<IncidentRow> {

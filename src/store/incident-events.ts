@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { IncidentStatus } from '../domain/workflow';
-import { recordNotification } from '../notifications/outbox';
+import { notificationsOn, wakeAfterCommit } from '../notifications/outbox';
 
 /** The kinds of history entries. Later issues add theirs (attachments, confirmations...). */
 export const INCIDENT_EVENT_KINDS = ['created', 'status_changed', 'comment', 'assigned', 'escalated', 'follower_added', 'attachment_added', 'confirmed', 'reopened'] as const;
@@ -38,27 +38,44 @@ export interface IncidentEventRow {
   created_at: Date;
 }
 
+const EVENT_COLUMNS = 'id, incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data, created_at';
+
+/**
+ * The notification of an event, as a CTE over `ev` (the inserted event): told by mail in the event's own statement, so
+ * in its transaction (a follower joining is not news for anyone, nor are files added on their own: a comment carrying
+ * files is told as a comment). Binds: whether to tell, then the notification's data.
+ */
+const TOLD = `told AS (
+   INSERT INTO rsv_notifications (structure_id, kind, subject_type, subject_id, event_id, actor_id, data)
+   SELECT ev.structure_id, 'incident.' || ev.kind, 'incident', ev.incident_id, ev.id, ev.actor_id, ?::jsonb
+     FROM ev WHERE ? AND ev.kind NOT IN ('follower_added', 'attachment_added')
+ )`;
+
+function toldData(event: Pick<IncidentEventInput, 'toStatus' | 'data'>): string {
+  return JSON.stringify({ to: event.toStatus ?? null, level: (event.data as { toLevel?: number } | undefined)?.toLevel ?? null });
+}
+
 /**
  * THE one way an incident event is written, always inside the transaction of the change it records ("nothing about an
  * incident is ever updated without an event"). Requiring a transaction makes a forgotten one a type error.
  *
- * The notifications (mail outbox) hook in here, in the same transaction, so that a change and the mails it causes
- * commit or roll back together.
+ * The event, the incident's last_event_at and the notification (mail outbox) in one statement: one round trip, and a
+ * change and the mails it causes commit or roll back together. (The 'created' event is written with its incident, by
+ * insertIncidentWithEvent.)
  */
 export async function appendIncidentEvent(trx: Knex.Transaction, event: IncidentEventInput): Promise<IncidentEventRow> {
-  // The event and the incident's last_event_at in one statement (one round trip). The creation row already carries
-  // last_event_at = now(); every later event moves it ("my incidents" shows it).
+  const tell = notificationsOn(trx);
   const { rows } = await trx.raw<{ rows: IncidentEventRow[] }>(
     `WITH ev AS (
        INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, comment, data)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       RETURNING *
+       RETURNING ${EVENT_COLUMNS}
      ), moved AS (
        UPDATE rsv_incidents i SET last_event_at = ev.created_at
          FROM ev
         WHERE i.id = ev.incident_id AND i.structure_id = ev.structure_id AND ev.kind <> 'created'
-     )
-     SELECT * FROM ev`,
+     ), ${TOLD}
+     SELECT ${EVENT_COLUMNS} FROM ev`,
     [
       event.incidentId,
       event.structureId,
@@ -68,23 +85,41 @@ export async function appendIncidentEvent(trx: Knex.Transaction, event: Incident
       event.toStatus ?? null,
       event.comment ?? null,
       JSON.stringify(event.data ?? {}),
+      toldData(event),
+      tell,
     ],
   );
-  const row = rows[0]!;
-  // Told by mail in the same transaction (a follower joining is not news for anyone, nor are files added on their
-  // own: a comment carrying files is told as a comment).
-  if (event.kind !== 'follower_added' && event.kind !== 'attachment_added') {
-    await recordNotification(trx, {
-      structureId: event.structureId,
-      kind: `incident.${event.kind}`,
-      subjectType: 'incident',
-      subjectId: event.incidentId,
-      eventId: String(row.id),
-      actorId: event.actorId,
-      data: { to: event.toStatus ?? null, level: (event.data as { toLevel?: number } | undefined)?.toLevel ?? null },
-    });
-  }
-  return row;
+  if (tell && event.kind !== 'follower_added' && event.kind !== 'attachment_added') wakeAfterCommit(trx);
+  return rows[0]!;
+}
+
+/**
+ * A declaration in one statement: the incident, its 'created' event and the notification. A single statement commits
+ * or fails as a whole, so it needs no transaction of its own (one round trip instead of four); inside a transaction
+ * (files attached in the same change), it is part of it. `columns` are the incident's columns to insert.
+ */
+export async function insertIncidentWithEvent<R>(
+  knex: Knex,
+  columns: Record<string, unknown>,
+  returning: readonly string[],
+  eventData: Record<string, unknown>,
+): Promise<R> {
+  const tell = notificationsOn(knex);
+  const names = Object.keys(columns);
+  const { rows } = await knex.raw<{ rows: R[] }>(
+    `WITH i AS (
+       INSERT INTO rsv_incidents (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+       RETURNING ${returning.join(', ')}
+     ), ev AS (
+       INSERT INTO rsv_incident_events (incident_id, structure_id, kind, actor_id, from_status, to_status, data)
+       SELECT i.id, i.structure_id, 'created', i.reporter_id, NULL, i.status, ?::jsonb FROM i
+       RETURNING ${EVENT_COLUMNS}
+     ), ${TOLD}
+     SELECT ${returning.join(', ')} FROM i`,
+    [...(Object.values(columns) as Knex.RawBinding[]), JSON.stringify(eventData), toldData({ toStatus: 'new' }), tell],
+  );
+  if (tell) wakeAfterCommit(knex);
+  return rows[0]!;
 }
 
 /** The history of one incident, oldest first. */

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { IncidentStatus, OPEN_STATUSES, ExpertiseDomain } from '../domain/workflow';
+import { insertIncidentWithEvent } from './incident-events';
+import { IncidentStatus, OPEN_STATUSES, OPEN_STATUSES_SQL, ExpertiseDomain } from '../domain/workflow';
 import type { IncidentEventKind } from './incident-events';
 
 export interface IncidentRow {
@@ -55,7 +56,7 @@ export interface IncidentViewRow extends Omit<IncidentRow, 'description'> {
 export const EXCERPT_LENGTH = 160;
 
 /** Written out once, from the workflow's list: a literal IN list lets PostgreSQL use the partial "open" indexes. */
-const OPEN_SQL = `i.status IN (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+const OPEN_SQL = `i.status IN (${OPEN_STATUSES_SQL})`;
 
 const LABEL_COLUMNS = [
   'e.name as equipment_name',
@@ -110,22 +111,60 @@ export interface NewIncident {
   resolveDueAt?: Date | null;
 }
 
-export async function insertIncident(trx: Knex.Transaction, input: NewIncident): Promise<IncidentRow> {
-  const [row] = await trx('rsv_incidents')
-    .insert({
-      structure_id: input.structureId,
-      equipment_id: input.equipmentId,
-      type_id: input.typeId,
-      severity_id: input.severityId,
-      description: input.description,
-      reporter_id: input.reporterId,
-      out_of_service: input.outOfService ?? false,
-      ...(input.createdAt ? { created_at: input.createdAt, updated_at: input.createdAt, last_event_at: input.createdAt } : {}),
-      take_in_charge_due_at: input.takeInChargeDueAt ?? null,
-      resolve_due_at: input.resolveDueAt ?? null,
-    })
-    .returning('*');
-  return row as IncidentRow;
+/** Every column of an incident row, by name (a prepared statement's result never depends on the table's layout). */
+export const ROW_COLUMNS: readonly string[] = [...LIST_COLUMNS.map((c) => c.slice(2)), 'description'];
+
+/** A declaration, its 'created' event and its notification in one statement (see insertIncidentWithEvent). */
+export async function insertIncident(knex: Knex, input: NewIncident, eventData: Record<string, unknown>): Promise<IncidentRow> {
+  const columns = {
+    structure_id: input.structureId,
+    equipment_id: input.equipmentId,
+    type_id: input.typeId,
+    severity_id: input.severityId,
+    description: input.description,
+    reporter_id: input.reporterId,
+    out_of_service: input.outOfService ?? false,
+    ...(input.createdAt ? { created_at: input.createdAt, updated_at: input.createdAt, last_event_at: input.createdAt } : {}),
+    take_in_charge_due_at: input.takeInChargeDueAt ?? null,
+    resolve_due_at: input.resolveDueAt ?? null,
+  };
+  return insertIncidentWithEvent<IncidentRow>(knex, columns, ROW_COLUMNS, eventData);
+}
+
+/** The labels of what a declaration names, and whether each may be declared on; null for what the school lacks. */
+export interface DeclarationFacts {
+  /** Declarable: neither the equipment nor its type retired. */
+  equipment: Pick<IncidentViewRow, 'equipment_name' | 'equipment_type_id' | 'equipment_type_name' | 'equipment_type_name_key'> | null;
+  type: Pick<IncidentViewRow, 'type_label' | 'type_label_key' | 'type_retired_at'> | null;
+  severity: (Pick<IncidentViewRow, 'severity_label' | 'severity_label_key' | 'severity_retired_at'> & { take_in_charge_hours: string; resolve_hours: string }) | null;
+}
+
+/**
+ * What a declaration names, checked in one query: the school's equipment (still declarable), its incident type and
+ * severity (with the severity's service targets, for the due times), and their labels for the answer.
+ */
+export async function declarationFacts(knex: Knex, structureId: string, ids: { equipmentId: string; typeId: string; severityId: string }): Promise<DeclarationFacts> {
+  const { rows } = await knex.raw<{ rows: Array<Record<string, unknown>> }>(
+    `SELECT e.id IS NOT NULL AS has_equipment, e.name AS equipment_name, e.type_id AS equipment_type_id,
+            rt.name AS equipment_type_name, rt.name_key AS equipment_type_name_key,
+            it.id IS NOT NULL AS has_type, it.label AS type_label, it.label_key AS type_label_key, it.retired_at AS type_retired_at,
+            sv.id IS NOT NULL AS has_severity, sv.label AS severity_label, sv.label_key AS severity_label_key, sv.retired_at AS severity_retired_at,
+            sv.take_in_charge_hours, sv.resolve_hours
+       FROM (VALUES (1)) AS one (n)
+       LEFT JOIN (rsv_equipment e JOIN rsv_resource_types rt ON rt.id = e.type_id AND rt.retired_at IS NULL)
+              ON e.structure_id = ? AND e.id = ? AND e.retired_at IS NULL
+       LEFT JOIN rsv_incident_types it ON it.structure_id = ? AND it.id = ?
+       LEFT JOIN rsv_severities sv ON sv.structure_id = ? AND sv.id = ?`,
+    [structureId, ids.equipmentId, structureId, ids.typeId, structureId, ids.severityId],
+  );
+  const r = rows[0]! as DeclarationFacts['equipment'] & DeclarationFacts['type'] & NonNullable<DeclarationFacts['severity']> & { has_equipment: boolean; has_type: boolean; has_severity: boolean };
+  return {
+    equipment: r.has_equipment ? { equipment_name: r.equipment_name, equipment_type_id: String(r.equipment_type_id), equipment_type_name: r.equipment_type_name, equipment_type_name_key: r.equipment_type_name_key } : null,
+    type: r.has_type ? { type_label: r.type_label, type_label_key: r.type_label_key, type_retired_at: r.type_retired_at } : null,
+    severity: r.has_severity
+      ? { severity_label: r.severity_label, severity_label_key: r.severity_label_key, severity_retired_at: r.severity_retired_at, take_in_charge_hours: r.take_in_charge_hours, resolve_hours: r.resolve_hours }
+      : null,
+  };
 }
 
 /** The bare row, to decide a change on (read inside the change's transaction). */
@@ -282,16 +321,6 @@ export async function addFollower(trx: Knex.Transaction, structureId: string, in
 
 export async function followerIds(knex: Knex, structureId: string, incidentId: string): Promise<string[]> {
   return knex('rsv_incident_followers').where({ structure_id: structureId, incident_id: incidentId }).orderBy('created_at').pluck('user_id');
-}
-
-/** Equipment a declaration may name: the school's, not retired, of a type not retired. */
-export async function declarableEquipment(knex: Knex, structureId: string, equipmentId: string): Promise<{ id: string; name: string } | undefined> {
-  return knex('rsv_equipment as e')
-    .join('rsv_resource_types as t', 't.id', 'e.type_id')
-    .where({ 'e.structure_id': structureId, 'e.id': equipmentId })
-    .whereNull('e.retired_at')
-    .whereNull('t.retired_at')
-    .first('e.id', 'e.name');
 }
 
 /** The school of an equipment, among the user's schools (the declaration link carries only the equipment). */

@@ -419,15 +419,12 @@ describe('a declaration with photos (multipart POST /structures/:sid/incidents)'
 
 describe('storage', () => {
   const ctx = () => h.module.context as ModuleContext;
-  const actor = { id: 'u-enseignant', actions: ['incident.declare'] };
-
-  it("goes through the host's storage capability when the host has one (random keys, nothing in the folder)", async () => {
-    const incidentId = await declare();
-    const puts: Array<{ key: string; type: string; size: number }> = [];
+  /** A host storage kept in memory; `onPut` sees each write first (and may throw, as a full disk would). */
+  const memoryStorage = (onPut: (key: string, data: Buffer, contentType: string) => void) => {
     const kept = new Map<string, Buffer>();
     const storage = {
       async put(key: string, data: Buffer, contentType: string) {
-        puts.push({ key, type: contentType, size: data.length });
+        onPut(key, data, contentType);
         kept.set(key, data);
         return { key, size: data.length };
       },
@@ -438,6 +435,14 @@ describe('storage', () => {
         kept.delete(key);
       },
     };
+    return { storage, kept };
+  };
+  const actor = { id: 'u-enseignant', actions: ['incident.declare'] };
+
+  it("goes through the host's storage capability when the host has one (random keys, nothing in the folder)", async () => {
+    const incidentId = await declare();
+    const puts: Array<{ key: string; type: string; size: number }> = [];
+    const { storage } = memoryStorage((key, data, contentType) => puts.push({ key, type: contentType, size: data.length }));
     const withStorage = { ...ctx(), host: { ...ctx().host, storage } } as ModuleContext;
     const before = listFiles(filesDir).length;
     const { attachments } = await attachToIncident(withStorage, actor, 'college-a', incidentId, [{ filename: 'photo.jpg', data: await phonePhoto() }]);
@@ -449,21 +454,10 @@ describe('storage', () => {
 
   it('a storage that fails half-way: the files already written are deleted, no row', async () => {
     const incidentId = await declare();
-    const kept = new Map<string, Buffer>();
     let calls = 0;
-    const storage = {
-      async put(key: string, data: Buffer) {
-        if (++calls === 3) throw new Error('disk full');
-        kept.set(key, data);
-        return { key, size: data.length };
-      },
-      async get(key: string) {
-        return kept.get(key) ?? null;
-      },
-      async delete(key: string) {
-        kept.delete(key);
-      },
-    };
+    const { storage, kept } = memoryStorage(() => {
+      if (++calls === 3) throw new Error('disk full');
+    });
     const failing = { ...ctx(), host: { ...ctx().host, storage } } as ModuleContext;
     const rows = await rowCount();
     await expect(attachToIncident(failing, actor, 'college-a', incidentId, [{ filename: 'a.png', data: await png() }, { filename: 'b.png', data: await png() }])).rejects.toThrow('disk full');

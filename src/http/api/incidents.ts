@@ -18,7 +18,7 @@ import {
   transitionIncident,
 } from '../../services/incidents';
 import { incidentReportData } from '../../services/incident-report';
-import { getIncidentView } from '../../store/incidents';
+import { getIncidentView, IncidentViewRow } from '../../store/incidents';
 import {
   localized,
   memoT,
@@ -148,12 +148,14 @@ export const incidentRoutes: ApiRoute[] = [
     async handler(c) {
       const actor = await incidentActor(c.module, c, c.structureId);
       const files = uploadedFiles(filesOf(c.req));
+      // Declared alone, the incident comes back with its labels; with files, their event moved it since: read again.
       const { incident, attachments } = files.length
         ? await declareWithAttachments(c.module, actor, c.structureId, c.body, files)
         : { incident: await declareIncident(c.module, actor, c.structureId, c.body), attachments: null };
-      const view = await getIncidentView(c.module.knex, c.structureId, incident.id);
+      const view = files.length ? await getIncidentView(c.module.knex, c.structureId, incident.id) : (incident as IncidentViewRow);
       c.res.location(`${c.module.manifest.prefix}/api/v1/incidents/${incident.id}`);
-      const presented = presentIncident(view ?? incident, c.state.t, await usersByIds(c.module, [incident.reporter_id]));
+      // The reporter is the signed-in user: no need to ask the host's directory.
+      const presented = presentIncident(view ?? incident, c.state.t, new Map([[c.user.id, c.user]]));
       return attachments ? { ...presented, attachments: attachments.map((a) => presentAttachment(c.module, a)) } : presented;
     },
   }),

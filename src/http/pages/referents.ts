@@ -1,10 +1,8 @@
-import type { Request } from 'express';
 import { z } from 'zod';
-import { page, PageRoute, RouteContext } from '../route';
+import { filesOf, page, PageRoute, RouteContext } from '../route';
 import { SERVICE_ACCOUNT_LOGIN } from '../../services/install';
 import { NotFoundError } from '../../errors';
 import { CsvError, matchPeople, readReferentsCsv } from '../../domain/referents-csv';
-import type { UploadedFile } from '../multipart';
 
 /**
  * The school admin names the referents (the delegates of service.informatique) among the school's teachers and staff
@@ -103,7 +101,7 @@ export const referentsPages: PageRoute[] = [
     body: importBody,
     async handler(c) {
       const { t } = c.state;
-      const file = ((c.req as Request & { files?: UploadedFile[] }).files ?? []).find((f) => f.field === 'file');
+      const file = filesOf(c.req).find((f) => f.field === 'file');
       const source = file?.data.length ? file.data : (c.body.csv ?? '');
       const rerender = async (error: string, unknown: Array<{ line: number; text: string }> = []) => ({
         view: 'pages/referents',
