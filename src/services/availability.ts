@@ -3,8 +3,11 @@ import type { Knex } from 'knex';
 import type { ModuleContext } from '../context';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { expandOccurrences } from '../domain/bookings';
+import { OPEN_STATUSES } from '../domain/workflow';
 import { recordNotification } from '../notifications/outbox';
 import { schoolCalendar } from './bookings';
+import { liveOverlapping } from '../store/bookings';
+import type { Hindrances } from '../store/equipment';
 
 /**
  * What makes equipment unbookable besides another booking: an open incident that says it cannot be used (out of
@@ -23,7 +26,7 @@ export interface OutOfService {
 export async function outOfServiceOf(knex: Knex, structureId: string, equipmentIds?: string[]): Promise<Map<string, string>> {
   const q = knex('rsv_incidents')
     .where({ structure_id: structureId, out_of_service: true })
-    .whereIn('status', ['new', 'taken', 'in_progress'])
+    .whereIn('status', OPEN_STATUSES)
     .groupBy('equipment_id')
     .select('equipment_id', knex.raw('min(id) AS incident_id'));
   if (equipmentIds) q.whereIn('equipment_id', equipmentIds);
@@ -31,26 +34,11 @@ export async function outOfServiceOf(knex: Knex, structureId: string, equipmentI
   return new Map(rows.map((r) => [String(r.equipment_id), String(r.incident_id)]));
 }
 
-/** The first maintenance window overlapping any of the intervals, if any. */
-export async function overlappingWindow(knex: Knex, structureId: string, equipmentId: string, intervals: Array<{ startsAt: Date; endsAt: Date }>) {
-  if (!intervals.length) return null;
-  const { rows } = await knex.raw(
-    `SELECT u.* FROM rsv_unavailabilities u
-       JOIN unnest(?::timestamptz[], ?::timestamptz[]) AS o(s, e)
-         ON tstzrange(u.starts_at, u.ends_at, '[)') && tstzrange(o.s, o.e, '[)')
-      WHERE u.structure_id = ? AND u.equipment_id = ?
-      ORDER BY u.starts_at LIMIT 1`,
-    [intervals.map((i) => i.startsAt.toISOString()), intervals.map((i) => i.endsAt.toISOString()), structureId, equipmentId],
-  );
-  return rows[0] ?? null;
-}
-
 /** Refuses a booking of equipment that is out of service or inside a maintenance window (409 with the reason). */
-export async function assertBookable(knex: Knex, structureId: string, equipmentId: string, intervals: Array<{ startsAt: Date; endsAt: Date }>): Promise<void> {
-  const oos = await outOfServiceOf(knex, structureId, [equipmentId]);
-  const incidentId = oos.get(equipmentId);
+export function assertBookable(hindrances: Hindrances): void {
+  const incidentId = hindrances.outOfServiceIncidentId;
   if (incidentId) throw new ConflictError('out_of_service', 'availability:outOfService', { number: incidentId }, { incidentId });
-  const window = await overlappingWindow(knex, structureId, equipmentId, intervals);
+  const window = hindrances.window;
   if (window) throw new ConflictError('unavailable', 'availability:unavailable', { reason: window.reason }, { unavailabilityId: String(window.id), startsAt: window.starts_at.toISOString(), endsAt: window.ends_at.toISOString() });
 }
 
@@ -100,7 +88,7 @@ export async function announceOutOfService(trx: Knex.Transaction, structureId: s
 export async function announceBackInService(trx: Knex.Transaction, structureId: string, equipmentId: string, incidentId: string, actorId: string): Promise<void> {
   const still = await trx('rsv_incidents')
     .where({ structure_id: structureId, equipment_id: equipmentId, out_of_service: true })
-    .whereIn('status', ['new', 'taken', 'in_progress'])
+    .whereIn('status', OPEN_STATUSES)
     .whereNot({ id: incidentId })
     .first('id');
   if (still) return;
@@ -129,17 +117,39 @@ export async function createWindow(ctx: ModuleContext, structureId: string, acto
     const windows = await trx('rsv_unavailabilities')
       .insert(occurrences.map((o) => ({ structure_id: structureId, equipment_id: input.equipmentId, starts_at: o.startsAt, ends_at: o.endsAt, reason: input.reason, series_key: seriesKey, created_by: actorId })))
       .returning('*');
-    const { rows: affected } = await trx.raw<{ rows: AffectedBooking[] }>(
-      `SELECT DISTINCT b.id, b.owner_id, b.starts_at, b.ends_at FROM rsv_bookings b
-         JOIN unnest(?::timestamptz[], ?::timestamptz[]) AS o(s, e)
-           ON tstzrange(b.starts_at, b.ends_at, '[)') && tstzrange(o.s, o.e, '[)')
-        WHERE b.structure_id = ? AND b.equipment_id = ? AND b.status IN ('pending', 'validated')
-        ORDER BY b.starts_at`,
-      [occurrences.map((o) => o.startsAt.toISOString()), occurrences.map((o) => o.endsAt.toISOString()), structureId, input.equipmentId],
-    );
+    const affected: AffectedBooking[] = await liveOverlapping(trx, structureId, input.equipmentId, occurrences);
     await tellOwners(trx, structureId, 'booking.unavailable', actorId, affected, { reason: input.reason });
     return { windows, affected };
   });
+}
+
+/** A maintenance window's row (`equipment_name` when asked for). */
+export interface WindowRow {
+  id: string;
+  equipment_id: string;
+  starts_at: Date;
+  ends_at: Date;
+  reason: string;
+  series_key: string | null;
+  created_by: string;
+  equipment_name: string;
+}
+
+/**
+ * The maintenance windows of a school that overlap [from, to) (no end: from `from` on), soonest first, optionally of
+ * one piece of equipment, with its name when asked (the list page shows it).
+ */
+export async function windowsOf(
+  knex: Knex,
+  structureId: string,
+  filter: { from: Date; to?: Date | null; equipmentId?: string; limit: number; withEquipmentName?: boolean },
+): Promise<WindowRow[]> {
+  const q = knex('rsv_unavailabilities as u').where('u.structure_id', structureId).where('u.ends_at', '>', filter.from).orderBy('u.starts_at').limit(filter.limit);
+  if (filter.to) q.where('u.starts_at', '<', filter.to);
+  if (filter.equipmentId) q.where('u.equipment_id', filter.equipmentId);
+  if (filter.withEquipmentName) q.join('rsv_equipment as e', 'e.id', 'u.equipment_id').select('u.*', 'e.name as equipment_name');
+  else q.select('u.*');
+  return q;
 }
 
 export async function deleteWindow(ctx: ModuleContext, structureId: string, id: string): Promise<void> {

@@ -4,8 +4,8 @@ import type { HostUser } from '../host';
 import { ConflictError, ForbiddenError, NotFoundError, RefusedError, ValidationError } from '../errors';
 import { expandOccurrences, Holiday, MAX_OCCURRENCES, OpeningHours, Occurrence, ruleViolations, localDate } from '../domain/bookings';
 import { Actor, mayCancelBooking, maySeeBookingOwner } from '../domain/policies';
-import { getEquipment } from '../store/equipment';
-import { appendBookingEvent, BookingRow, getBooking, liveOverlapping } from '../store/bookings';
+import { bookingFacts } from '../store/equipment';
+import { appendBookingEvent, BookingRow, getBooking, insertBookings, liveOverlapping } from '../store/bookings';
 import { getSettings } from '../store/settings';
 import { assertBookable } from './availability';
 
@@ -87,14 +87,19 @@ export async function createBooking(
   /** The school's calendar when the caller has read it already (one query less). */
   knownCalendar?: SchoolCalendar,
 ) {
-  const equipment = await getEquipment(ctx.knex, structureId, input.equipmentId);
+  // The school's calendar is the request's (read with the settings); the equipment with its type's rules and what
+  // could hinder the booking are read in one query before any check, which then run in the usual order.
+  const calendar = knownCalendar ?? (await schoolCalendar(ctx.knex, structureId));
+  const timesValid = input.endsAt > input.startsAt;
+  const expanded = timesValid ? expandOccurrences({ startsAt: input.startsAt, endsAt: input.endsAt, zone: calendar.zone, recurrence: input.recurrence, holidays: calendar.holidays }) : null;
+  const checkable = expanded && expanded.occurrences.length <= MAX_OCCURRENCES ? expanded.occurrences : [];
+  const { equipment, hindrances } = await bookingFacts(ctx.knex, structureId, input.equipmentId, checkable);
   if (!equipment || equipment.retired_at) throw new ValidationError([{ field: 'equipmentId', message: 'unknown equipment' }]);
   if (equipment.purpose !== 'booking') throw new RefusedError('not_bookable', 'booking:notBookable', { name: equipment.name });
-  if (input.endsAt <= input.startsAt) throw new ValidationError([{ field: 'endsAt', message: 'must be after startsAt' }], 'booking:endBeforeStart');
-  // The type's rules come with the equipment (getEquipment joins them).
+  if (!expanded) throw new ValidationError([{ field: 'endsAt', message: 'must be after startsAt' }], 'booking:endBeforeStart');
+  // The type's rules come with the equipment (bookingFacts joins them).
   const type = equipment;
-  const calendar = knownCalendar ?? (await schoolCalendar(ctx.knex, structureId));
-  const { occurrences, skipped } = expandOccurrences({ startsAt: input.startsAt, endsAt: input.endsAt, zone: calendar.zone, recurrence: input.recurrence, holidays: calendar.holidays });
+  const { occurrences, skipped } = expanded;
   if (occurrences.length === 0) throw new RefusedError('no_occurrence', 'booking:noOccurrence');
   if (occurrences.length > MAX_OCCURRENCES) throw new ValidationError([{ field: 'recurrence.until', message: `at most ${MAX_OCCURRENCES} occurrences` }], 'booking:tooManyOccurrences');
 
@@ -105,7 +110,7 @@ export async function createBooking(
     throw new RefusedError('booking_rule', `booking:rule.${first.rule}`, { ...first }, { violations });
   }
 
-  await assertBookable(ctx.knex, structureId, input.equipmentId, occurrences);
+  assertBookable(hindrances);
   // A series is checked first, so that every taken date is listed before anything is written. A single slot goes
   // straight to the insert: the exclusion constraint refuses a taken slot (23P01, below) with the same 409, and the
   // common case, a free slot, saves a round trip.
@@ -116,31 +121,7 @@ export async function createBooking(
 
   const status = type.needs_validation ? 'pending' : 'validated';
   try {
-    const rows = await ctx.knex.transaction(async (trx) => {
-      let seriesId: string | null = null;
-      if (input.recurrence) {
-        const [series] = await trx('rsv_booking_series')
-          .insert({ structure_id: structureId, equipment_id: input.equipmentId, owner_id: user.id, interval_weeks: input.recurrence.intervalWeeks, until_date: input.recurrence.until })
-          .returning('id');
-        seriesId = String(series.id);
-      }
-      const inserted: BookingRow[] = await trx('rsv_bookings')
-        .insert(
-          occurrences.map((o) => ({
-            structure_id: structureId,
-            equipment_id: input.equipmentId,
-            owner_id: user.id,
-            starts_at: o.startsAt,
-            ends_at: o.endsAt,
-            reason: input.reason,
-            status,
-            series_id: seriesId,
-          })),
-        )
-        .returning('*');
-      await appendBookingEvent(trx, { bookingIds: inserted.map((b) => String(b.id)), structureId, kind: status === 'pending' ? 'requested' : 'booked', actorId: user.id });
-      return inserted;
-    });
+    const rows = await insertBookings(ctx.knex, { structureId, equipmentId: input.equipmentId, ownerId: user.id, reason: input.reason, status, occurrences, recurrence: input.recurrence });
     return { bookings: rows.map((r) => ({ ...r, equipment_name: equipment.name, type_id: equipment.type_id, color: equipment.color })), skipped };
   } catch (error) {
     if ((error as { code?: string }).code === PG_EXCLUSION_VIOLATION) {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { OPEN_STATUSES_SQL } from '../domain/workflow';
 
 export interface ResourceTypeRow {
   id: string;
@@ -67,4 +68,51 @@ export async function getEquipment(knex: Knex, structureId: string, id: string):
       'e.*', 't.purpose', 't.name as type_name', 't.name_key as type_name_key', 't.color',
       't.needs_validation', 't.min_notice_minutes', 't.max_notice_days', 't.max_length_minutes', 't.within_opening_hours',
     );
+}
+
+/** What keeps equipment from being booked over some intervals: its open out-of-service incident, a maintenance window. */
+export interface Hindrances {
+  outOfServiceIncidentId: string | null;
+  window: { id: string; reason: string; starts_at: Date; ends_at: Date } | null;
+}
+
+/**
+ * What a booking needs to know, in one query: the equipment with its type's booking rules (none: not this school's),
+ * its open out-of-service incident, and the first maintenance window overlapping any of the intervals.
+ */
+export async function bookingFacts(
+  knex: Knex,
+  structureId: string,
+  equipmentId: string,
+  intervals: Array<{ startsAt: Date; endsAt: Date }>,
+): Promise<{ equipment: BookableEquipmentRow | undefined; hindrances: Hindrances }> {
+  const { rows } = await knex.raw<{ rows: Array<BookableEquipmentRow & { found: boolean; incident_id: string | null; window_id: string | null; window_reason: string | null; window_starts_at: Date | null; window_ends_at: Date | null }> }>(
+    `SELECT e.id IS NOT NULL AS found, e.id, e.structure_id, e.type_id, e.name, e.description, e.location, e.responsible_id, e.position,
+            e.seed_code, e.retired_at, e.created_at, e.updated_at,
+            t.purpose, t.name AS type_name, t.name_key AS type_name_key, t.color,
+            t.needs_validation, t.min_notice_minutes, t.max_notice_days, t.max_length_minutes, t.within_opening_hours,
+            (SELECT min(i.id) FROM rsv_incidents i
+              WHERE i.structure_id = ? AND i.equipment_id = ? AND i.out_of_service AND i.status IN (${OPEN_STATUSES_SQL})) AS incident_id,
+            w.id AS window_id, w.reason AS window_reason, w.starts_at AS window_starts_at, w.ends_at AS window_ends_at
+       FROM (VALUES (1)) AS one (n)
+       LEFT JOIN (rsv_equipment e JOIN rsv_resource_types t ON t.id = e.type_id) ON e.structure_id = ? AND e.id = ?
+       LEFT JOIN LATERAL (
+         SELECT u.id, u.reason, u.starts_at, u.ends_at FROM rsv_unavailabilities u
+           JOIN unnest(?::timestamptz[], ?::timestamptz[]) AS o(s, e)
+             ON tstzrange(u.starts_at, u.ends_at, '[)') && tstzrange(o.s, o.e, '[)')
+          WHERE u.structure_id = ? AND u.equipment_id = ?
+          ORDER BY u.starts_at LIMIT 1) w ON true`,
+    [
+      structureId, equipmentId, structureId, equipmentId,
+      intervals.map((i) => i.startsAt.toISOString()), intervals.map((i) => i.endsAt.toISOString()), structureId, equipmentId,
+    ],
+  );
+  const { found, incident_id, window_id, window_reason, window_starts_at, window_ends_at, ...equipment } = rows[0]!;
+  return {
+    equipment: found ? (equipment as BookableEquipmentRow) : undefined,
+    hindrances: {
+      outOfServiceIncidentId: incident_id === null ? null : String(incident_id),
+      window: window_id === null ? null : { id: String(window_id), reason: window_reason!, starts_at: new Date(window_starts_at!), ends_at: new Date(window_ends_at!) },
+    },
+  };
 }

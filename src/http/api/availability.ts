@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { route, ApiRoute } from '../route';
 import { ValidationError } from '../../errors';
 import { isDate, parseInstant } from '../../domain/bookings';
-import { createWindow, deleteWindow } from '../../services/availability';
+import { createWindow, deleteWindow, windowsOf } from '../../services/availability';
 import { schoolCalendar } from '../../services/bookings';
 import { dbId, plainText } from './bookings';
 
@@ -79,10 +79,7 @@ export const availabilityRoutes: ApiRoute[] = [
       };
       const from = parse(c.query.from, 'from') ?? new Date();
       const to = parse(c.query.to, 'to');
-      const q = c.module.knex('rsv_unavailabilities').where({ structure_id: c.structureId }).where('ends_at', '>', from).orderBy('starts_at').limit(1000);
-      if (to) q.where('starts_at', '<', to);
-      if (c.query.equipmentId) q.where({ equipment_id: c.query.equipmentId });
-      return (await q).map(presentWindow);
+      return (await windowsOf(c.module.knex, c.structureId, { from, to, equipmentId: c.query.equipmentId, limit: 1000 })).map(presentWindow);
     },
   }),
   route({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DateTime } from 'luxon';
-import { page, PageRoute, PageResult, RouteContext } from '../route';
+import { filesOf, page, PageRoute, PageResult, RouteContext } from '../route';
 import { actionsOf } from '../request';
 import { listEquipment, listResourceTypes } from '../../store/equipment';
 import { bookingsInWindow } from '../../store/bookings';
@@ -19,8 +19,8 @@ import { AppError, ValidationError } from '../../errors';
 import { errorBody } from '../errors';
 import { ownersOf, presentBooking, plainText } from '../api/bookings';
 import { settingsBody } from '../api/settings';
+import { forgetSettings } from '../../store/settings';
 import { WEEKDAYS } from '../../domain/bookings';
-import type { UploadedFile } from '../multipart';
 import { HOLIDAY_ZONES, isSchoolYear } from '../../domain/school-calendar';
 import { importHolidays, HolidayImportResult, MAX_HOLIDAYS } from '../../services/school-calendar';
 import { recomputeOpenDueTimes } from '../../services/service-clock';
@@ -341,7 +341,7 @@ export const planningAdminPages: PageRoute[] = [
     multipart: { maxFileBytes: 90_000, maxFiles: 1 },
     body: z.object({ csv: z.string().max(90_000).default(''), apply: z.string().optional() }).strict(),
     async handler(c) {
-      const file = ((c.req as unknown as { files?: UploadedFile[] }).files ?? [])[0];
+      const file = filesOf(c.req)[0];
       const csv = file ? file.data.toString('utf8') : c.body.csv;
       const render = (extra: Record<string, unknown>, status?: number): PageResult => ({
         view: 'pages/admin-import',
@@ -462,6 +462,7 @@ export const planningAdminPages: PageRoute[] = [
           incidents_enabled: b.services!.incidents,
           updated_at: trx.fn.now(),
         });
+        forgetSettings(c.structureId);
       });
       // The service clock: the open incidents' due times follow the new calendar and targets.
       await recomputeOpenDueTimes(c.module.knex, c.structureId);
@@ -484,7 +485,7 @@ export const planningAdminPages: PageRoute[] = [
       })
       .strict(),
     async handler(c) {
-      const file = ((c.req as unknown as { files?: UploadedFile[] }).files ?? [])[0];
+      const file = filesOf(c.req)[0];
       const importValues = { zone: c.body.zone, schoolYear: c.body.schoolYear.trim(), replace: c.body.replace === 'on' ? 'on' : '' };
       try {
         if (!file || !file.data.length) throw new ValidationError([{ field: 'file', message: 'choose the file' }], 'clock:errors.emptyCalendar');

@@ -3,32 +3,23 @@ import { DateTime } from 'luxon';
 import { page, PageRoute, PageResult, RouteContext } from '../route';
 import { listEquipment } from '../../store/equipment';
 import { schoolCalendar } from '../../services/bookings';
-import { createWindow, deleteWindow } from '../../services/availability';
+import { createWindow, deleteWindow, windowsOf } from '../../services/availability';
 import { isDate, parseInstant } from '../../domain/bookings';
 import { AppError, ValidationError } from '../../errors';
 import { errorBody } from '../errors';
 import { plainText } from '../api/bookings';
+import { slotFormFields } from './planning';
 
 const MANAGERS = ['incident.manage', 'booking.validate', 'module.configure'];
 type Ctx = RouteContext<unknown, unknown>;
 
-const windowForm = z
-  .object({
-    equipmentId: z.string().max(20).default(''),
-    date: z.string().max(10).default(''),
-    start: z.string().max(5).default(''),
-    end: z.string().max(5).default(''),
-    reason: z.string().max(2000).default(''),
-    repeat: z.string().optional(),
-    until: z.string().max(10).default(''),
-  })
-  .strict();
+const windowForm = z.object(slotFormFields).strict();
 
 async function render(c: Ctx, extra: { errors?: unknown; values?: Record<string, unknown>; done?: string | null; status?: number; affected?: number | null } = {}): Promise<PageResult> {
   const calendar = await schoolCalendar(c.module.knex, c.structureId);
   const [equipment, windows, structures] = await Promise.all([
     listEquipment(c.module.knex, c.structureId, { purpose: 'booking' }),
-    c.module.knex('rsv_unavailabilities as u').join('rsv_equipment as e', 'e.id', 'u.equipment_id').where('u.structure_id', c.structureId).where('u.ends_at', '>', new Date()).orderBy('u.starts_at').limit(200).select('u.*', 'e.name as equipment_name'),
+    windowsOf(c.module.knex, c.structureId, { from: new Date(), limit: 200, withEquipmentName: true }),
     c.module.host.directory.getStructures([c.structureId]),
   ]);
   const fmt = (d: Date) => DateTime.fromJSDate(d, { zone: calendar.zone }).setLocale(c.state.lang);

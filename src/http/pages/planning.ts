@@ -11,7 +11,7 @@ import { actorOf, bookingBody, bookingRequestOf, ownersOf, presentBooking } from
 import { AppError, ValidationError } from '../../errors';
 import { errorBody } from '../errors';
 import { enabledServicesOf } from '../../store/settings';
-import { outOfServiceOf } from '../../services/availability';
+import { outOfServiceOf, windowsOf } from '../../services/availability';
 
 const BOOKING_READERS = ['booking.book', 'booking.validate', 'module.configure'];
 const SLOT_MINUTES = 30;
@@ -80,6 +80,17 @@ function formErrors(error: unknown, t: RouteContext<unknown, unknown>['state']['
   return { message: body.message, fields: details.fields ?? [], conflicts: details.conflicts ?? [], status: error.status };
 }
 
+/** The fields of a form that picks a room and a slot, once or weekly (the booking form, the maintenance window form). */
+export const slotFormFields = {
+  equipmentId: z.string().max(20).default(''),
+  date: z.string().max(10).default(''),
+  start: z.string().max(5).default(''),
+  end: z.string().max(5).default(''),
+  reason: z.string().max(2000).default(''),
+  repeat: z.string().optional(),
+  until: z.string().max(10).default(''),
+};
+
 export const planningPages: PageRoute[] = [
   page({
     method: 'get',
@@ -105,9 +116,10 @@ export const planningPages: PageRoute[] = [
       });
       const actor = await actorOf(c.module, c, c.structureId);
       const owners = await ownersOf(c.module, rows);
-      const windowsQuery = c.module.knex('rsv_unavailabilities').where({ structure_id: c.structureId }).where('starts_at', '<', week.monday.plus({ days: 7 }).toJSDate()).where('ends_at', '>', week.monday.toJSDate());
-      if (equipment) windowsQuery.where({ equipment_id: equipment.id });
-      const [outOfService, windowRows] = await Promise.all([outOfServiceOf(c.module.knex, c.structureId), windowsQuery]);
+      const [outOfService, windowRows] = await Promise.all([
+        outOfServiceOf(c.module.knex, c.structureId),
+        windowsOf(c.module.knex, c.structureId, { from: week.monday.toJSDate(), to: week.monday.plus({ days: 7 }).toJSDate(), equipmentId: equipment ? String(equipment.id) : undefined, limit: 1000 }),
+      ]);
       // Maintenance windows sit in the grid like bookings, marked as such (they are not anyone's booking).
       const windowBookings = windowRows.map((w: { id: string; equipment_id: string; starts_at: Date; ends_at: Date; reason: string }) => ({
         id: `w${w.id}`, equipmentId: String(w.equipment_id), equipmentName: null, startsAt: w.starts_at.toISOString(), endsAt: w.ends_at.toISOString(),
@@ -182,18 +194,7 @@ export const planningPages: PageRoute[] = [
     action: 'booking.book',
     scope: { kind: 'structure' },
     service: 'planning',
-    body: z
-      .object({
-        equipmentId: z.string().max(20).default(''),
-        date: z.string().max(10).default(''),
-        start: z.string().max(5).default(''),
-        end: z.string().max(5).default(''),
-        reason: z.string().max(2000).default(''),
-        repeat: z.string().optional(),
-        interval: z.string().max(2).default('1'),
-        until: z.string().max(10).default(''),
-      })
-      .strict(),
+    body: z.object({ ...slotFormFields, interval: z.string().max(2).default('1') }).strict(),
     async handler(c) {
       const f = c.body;
       const values = { ...f, repeat: f.repeat === 'on' };
