@@ -21,6 +21,10 @@ export interface ModuleConfig {
   /** Seconds before a failed mail is retried (pg-boss doubles it at each try) and how many tries. */
   mailRetryDelaySeconds: number;
   mailRetryLimit: number;
+  /** Mails the worker sends at once (pooled SMTP connections); on PGlite they still share its one connection. */
+  mailConcurrency: number;
+  /** The longest a mail worker in the web process waits for a moment without requests before each batch (0: never). */
+  mailYieldSeconds: number;
   /** How often the mail worker looks for work when nothing woke it. */
   workerPollingSeconds: number;
   /** How long a worker holds a mail it is sending; a worker that died lets it go after this. */
@@ -43,6 +47,8 @@ export function moduleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Modul
     enableNewStructures: env.ENABLE_NEW_STRUCTURES !== '0',
     mailRetryDelaySeconds: Number(env.MAIL_RETRY_DELAY_SECONDS || 30),
     mailRetryLimit: Number(env.MAIL_RETRY_LIMIT || 8),
+    mailConcurrency: Math.max(1, Number(env.MAIL_CONCURRENCY || 4)),
+    mailYieldSeconds: Math.max(0, Number(env.MAIL_YIELD_SECONDS ?? 5)),
     workerPollingSeconds: Number(env.WORKER_POLLING_SECONDS || 2),
     mailLeaseSeconds: Number(env.MAIL_LEASE_SECONDS || 120),
     queueMaintenanceSeconds: Number(env.QUEUE_MAINTENANCE_SECONDS || 60),

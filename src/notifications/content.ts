@@ -55,15 +55,33 @@ async function incidentFacts(knex: Knex, n: NotificationRow) {
   return { incident, event };
 }
 
+/**
+ * Lookups shared by the contents of one batch of mails: the school, the actor and the school's time zone are the same
+ * for many notifications of a batch, and read once.
+ */
+export class ContentLookups {
+  private readonly loaded = new Map<string, Promise<unknown>>();
+  once<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let value = this.loaded.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = load();
+      this.loaded.set(key, value);
+    }
+    return value;
+  }
+}
+
 /** Subject, text and HTML of one notification for one recipient language. */
-export async function buildContent(ctx: ModuleContext, n: NotificationRow, language: string): Promise<MailContent | null> {
+export async function buildContent(ctx: ModuleContext, n: NotificationRow, language: string, lookups = new ContentLookups()): Promise<MailContent | null> {
   const lang = normalizeLanguage(language) ?? DEFAULT_LANGUAGE;
   const t = tFor(lang);
-  const [structure] = await ctx.host.directory.getStructures([n.structure_id]);
-  const [actor] = await ctx.host.directory.getUsers([n.actor_id]);
+  const [[structure], [actor], settings] = await Promise.all([
+    lookups.once(`structure:${n.structure_id}`, () => ctx.host.directory.getStructures([n.structure_id])),
+    lookups.once(`user:${n.actor_id}`, () => ctx.host.directory.getUsers([n.actor_id])),
+    lookups.once(`settings:${n.structure_id}`, () => ctx.knex('rsv_structure_settings').where({ structure_id: n.structure_id }).first('time_zone') as Promise<{ time_zone?: string } | undefined>),
+  ]);
   const base = `${ctx.host.http.publicUrl().replace(/\/$/, '')}${ctx.manifest.prefix}`;
   const common = { t, lang, school: structure?.name ?? n.structure_id, actor: actor?.displayName ?? '', data: n.data };
-  const settings = await ctx.knex('rsv_structure_settings').where({ structure_id: n.structure_id }).first('time_zone');
   const zone = settings?.time_zone ?? 'Europe/Paris';
   const when = (d: Date) => DateTime.fromJSDate(d, { zone }).setLocale(lang).toFormat('cccc d LLLL yyyy, HH:mm');
 

@@ -1,10 +1,11 @@
+import crypto from 'node:crypto';
 import type PgBoss from 'pg-boss';
 import nodemailer, { Transporter } from 'nodemailer';
 import type { Knex } from 'knex';
 import type { ModuleContext } from '../context';
-import type { HostUser } from '../host';
+import type { FunctionalAccount, HostUser } from '../host';
 import { createBoss } from './queue';
-import { buildContent, mailDomain, NotificationRow } from './content';
+import { buildContent, ContentLookups, mailDomain, MailContent, NotificationRow } from './content';
 import type { OutboxWaker } from './outbox';
 import {
   bookingRecipients,
@@ -22,7 +23,11 @@ import { SERVICE_ACCOUNT_LOGIN } from '../services/install';
  * Deliveries fetched at once. pg-boss waits the polling interval after each fetch unless notified: with 5 per 2 s the
  * worker sent at most 2.5 mails/s (issue 9's bench); a full batch now fetches again at once.
  */
-const DELIVER_BATCH = 20;
+const DELIVER_BATCH = 50;
+/** Notifications expanded together: their people are read with one query per kind of data. */
+const EXPAND_BATCH = 50;
+/** How often a worker waiting for the requests looks again (MAIL_YIELD_SECONDS: how long it may wait). */
+const YIELD_POLL_MS = 10;
 export const EXPAND_QUEUE = 'rsv-expand';
 export const DELIVER_QUEUE = 'rsv-deliver';
 const SWEEP_QUEUE = 'rsv-sweep';
@@ -42,10 +47,70 @@ export interface NotifierOptions {
   leaseSeconds: number;
   maintenanceSeconds: number;
   schema: string;
+  /** Mails sent at once, each on its own pooled SMTP connection (default: the module's MAIL_CONCURRENCY). */
+  concurrency?: number;
 }
+
+type DeliverJob = PgBoss.JobWithMetadata<{ deliveryId: string }>;
 
 function person(u: HostUser | undefined | null): Person | null {
   return u ? { id: u.id, email: u.email, language: u.language } : null;
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/**
+ * Job ids that sort like the deliveries: pg-boss hands out jobs inserted together by (created_on, id), and the
+ * deliveries of one notification then land in the same batch, where their content is built once.
+ */
+function orderedJobIds(count: number): string[] {
+  const prefix = crypto.randomUUID().slice(0, 24);
+  return Array.from({ length: count }, (_, i) => `${prefix}${i.toString(16).padStart(12, '0')}`);
+}
+
+/** What the recipients of a batch of notifications are chosen from: each kind of data read once for the whole batch. */
+interface SettingsRow {
+  structure_id: string;
+  extra_mailbox: string | null;
+  editor_email: string | null;
+}
+interface IncidentRow {
+  id: string;
+  structure_id: string;
+  reporter_id: string;
+  assignee_id: string | null;
+  level: number;
+}
+interface BookingRow {
+  id: string;
+  structure_id: string;
+  owner_id: string;
+  responsible_id: string | null;
+}
+interface BatchPeople {
+  settings: Map<string, SettingsRow>;
+  incidents: Map<string, IncidentRow>;
+  followers: Map<string, string[]>;
+  bookings: Map<string, BookingRow>;
+  /** The school's service.informatique account, per school. */
+  accounts: Map<string, FunctionalAccount | null>;
+  users: Map<string, HostUser>;
+  preferences: Map<string, Preferences>;
+}
+
+/** What the deliveries of one batch share: their notifications (read in one query), each content built once. */
+interface BatchMemo {
+  notification(id: string): Promise<NotificationRow | undefined>;
+  /** Per notification and language. */
+  contents: Map<string, Promise<MailContent | null>>;
+  lookups: ContentLookups;
 }
 
 /**
@@ -67,6 +132,10 @@ export class Notifier implements OutboxWaker {
     return this.options.enabled;
   }
 
+  private get concurrency(): number {
+    return Math.max(1, this.options.concurrency ?? this.ctx.config?.mailConcurrency ?? 4);
+  }
+
   constructor(
     private readonly ctx: ModuleContext,
     private readonly knex: Knex,
@@ -84,12 +153,20 @@ export class Notifier implements OutboxWaker {
     }
     this.started = true;
     if (!this.options.runWorker) return;
-    this.transport = this.options.smtpUrl ? nodemailer.createTransport(this.options.smtpUrl, { from: this.options.mailFrom }) : null;
+    // Pooled: a connection (and its handshake) per mail capped the worker at ~8 mails/s on loopback.
+    // The SMTP timeouts stay well inside the delivery's lease (nodemailer waits up to 10 minutes by default): a mail
+    // still on the wire when its lease ran out could be leased again and sent a second time.
+    const timeoutMs = Math.max(1, Math.floor(this.options.leaseSeconds / 3)) * 1000;
+    this.transport = this.options.smtpUrl
+      ? nodemailer.createTransport(
+          { url: this.options.smtpUrl, pool: true, maxConnections: this.concurrency, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs },
+          { from: this.options.mailFrom },
+        )
+      : null;
     const polling = { pollingIntervalSeconds: this.options.pollingIntervalSeconds };
     this.expandWorker = await this.boss.work(EXPAND_QUEUE, polling, async () => this.expandPending());
     this.deliverWorker = await this.boss.work<{ deliveryId: string }>(DELIVER_QUEUE, { ...polling, batchSize: DELIVER_BATCH, includeMetadata: true }, async (jobs) => {
-      // One job at a time inside the batch: a failure retries that job only.
-      for (const job of jobs) await this.deliverJob(job as PgBoss.JobWithMetadata<{ deliveryId: string }>);
+      await this.deliverBatch(jobs as DeliverJob[]);
       // A full batch: there are likely more, fetch again now rather than after the polling interval.
       if (jobs.length === DELIVER_BATCH) this.notify(this.deliverWorker);
     });
@@ -131,38 +208,88 @@ export class Notifier implements OutboxWaker {
   async expandPending(): Promise<number> {
     let total = 0;
     for (;;) {
-      const pending: NotificationRow[] = await this.knex('rsv_notifications').whereNull('expanded_at').orderBy('id').limit(50);
+      await this.yieldToRequests();
+      const pending: NotificationRow[] = await this.knex('rsv_notifications').whereNull('expanded_at').orderBy('id').limit(EXPAND_BATCH);
       if (!pending.length) return total;
-      for (const n of pending) {
-        // Recipients are looked up before the transaction: the host's directory may be a remote service.
-        const recipients = await this.recipientsOf(n);
-        const deliveryIds = await this.knex.transaction(async (trx) => {
-          const locked = await trx('rsv_notifications').where({ id: n.id }).whereNull('expanded_at').forUpdate().skipLocked().first('id');
-          if (!locked) return [];
-          const domain = mailDomain(this.ctx.host.http.publicUrl());
-          const rows = recipients.map((r) => ({
-            notification_id: n.id,
-            structure_id: n.structure_id,
-            recipient_id: r.userId,
-            address: r.address,
-            language: r.language,
-            message_id: `<rsv-n${n.id}-${Buffer.from(r.address.toLowerCase()).toString('hex').slice(0, 40)}@${domain}>`,
-          }));
-          const inserted: Array<{ id: string }> = rows.length ? await trx('rsv_deliveries').insert(rows).onConflict(['notification_id', 'address']).ignore().returning('id') : [];
-          await trx('rsv_notifications').where({ id: n.id }).update({ expanded_at: trx.fn.now() });
-          return inserted.map((r) => String(r.id));
-        });
-        await this.queueDeliveries(deliveryIds);
-        await this.timeline(n, recipients);
-        total++;
-      }
+      const expanded = await this.expandBatch(pending);
+      // None taken: another worker holds these rows, and goes on with the rest itself.
+      if (!expanded) return total;
+      total += expanded;
     }
+  }
+
+  /**
+   * In the web process, the mails wait for the people: before each batch, the worker waits for a moment when no
+   * request is being served (at most MAIL_YIELD_SECONDS), so that a burst of declarations delays its mails instead of
+   * slowing the declarations; the outbox keeps every mail meanwhile and the worker catches up as soon as the requests
+   * pause. A separate worker process (`npm run worker`) serves no request and never waits.
+   */
+  private async yieldToRequests(): Promise<void> {
+    const load = this.ctx.load;
+    const until = Date.now() + (this.ctx.config?.mailYieldSeconds ?? 0) * 1000;
+    while (load?.busy && Date.now() < until && this.started) await new Promise((resolve) => setTimeout(resolve, YIELD_POLL_MS));
+  }
+
+  /** Expands a batch of notifications: people read once for all, then one statement writes every delivery. */
+  private async expandBatch(pending: NotificationRow[]): Promise<number> {
+    // Recipients are looked up before any row is locked: the host's directory may be a remote service (and on PGlite
+    // it shares the one connection a transaction would hold).
+    const people = await this.peopleOf(pending);
+    const recipients = new Map(pending.map((n) => [String(n.id), this.recipientsFrom(n, people)]));
+    const domain = mailDomain(this.ctx.host.http.publicUrl());
+    const rows = pending.flatMap((n) =>
+      recipients.get(String(n.id))!.map((r) => ({
+        notificationId: String(n.id),
+        structureId: n.structure_id,
+        recipientId: r.userId,
+        address: r.address,
+        language: r.language,
+        messageId: `<rsv-n${n.id}-${Buffer.from(r.address.toLowerCase()).toString('hex').slice(0, 40)}@${domain}>`,
+      })),
+    );
+    // One statement, so one transaction: it locks the batch's notifications that nobody else is expanding, inserts
+    // their deliveries (a delivery already there stays as it is) and marks them expanded. Arrays, not a VALUES list of
+    // the batch's size, keep the statement's text (and its prepared plan) the same for every batch.
+    const result = await this.knex.raw(
+      `WITH locked AS (
+         SELECT id FROM rsv_notifications WHERE id = ANY(?::bigint[]) AND expanded_at IS NULL FOR UPDATE SKIP LOCKED
+       ), inserted AS (
+         INSERT INTO rsv_deliveries (notification_id, structure_id, recipient_id, address, language, message_id)
+         SELECT r.notification_id, r.structure_id, r.recipient_id, r.address, r.language, r.message_id
+         FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+           AS r(notification_id, structure_id, recipient_id, address, language, message_id)
+         WHERE r.notification_id IN (SELECT id FROM locked)
+         ON CONFLICT (notification_id, address) DO NOTHING
+         RETURNING id
+       ), expanded AS (
+         UPDATE rsv_notifications SET expanded_at = now() WHERE id IN (SELECT id FROM locked) RETURNING id
+       )
+       SELECT (SELECT coalesce(array_agg(id::text ORDER BY id), '{}') FROM inserted) AS deliveries,
+              (SELECT coalesce(array_agg(id::text), '{}') FROM expanded) AS expanded`,
+      [
+        pending.map((n) => String(n.id)),
+        rows.map((r) => r.notificationId),
+        rows.map((r) => r.structureId),
+        // null for a bare address: node-postgres sends it as NULL in the array.
+        rows.map((r) => r.recipientId) as string[],
+        rows.map((r) => r.address),
+        rows.map((r) => r.language),
+        rows.map((r) => r.messageId),
+      ],
+    );
+    const { deliveries, expanded } = result.rows[0] as { deliveries: string[]; expanded: string[] };
+    await this.queueDeliveries(deliveries);
+    const mine = new Set(expanded.map(String));
+    for (const n of pending) if (mine.has(String(n.id))) await this.timeline(n, recipients.get(String(n.id))!, people);
+    return mine.size;
   }
 
   private async queueDeliveries(ids: string[]): Promise<void> {
     if (!this.boss || !ids.length) return;
+    const jobIds = orderedJobIds(ids.length);
     await this.boss.insert(
-      ids.map((deliveryId) => ({
+      ids.map((deliveryId, i) => ({
+        id: jobIds[i],
         name: DELIVER_QUEUE,
         data: { deliveryId },
         retryLimit: this.options.retryLimit,
@@ -175,22 +302,62 @@ export class Notifier implements OutboxWaker {
     this.notify(this.deliverWorker);
   }
 
-  private async deliverJob(job: PgBoss.JobWithMetadata<{ deliveryId: string }>): Promise<void> {
+  /**
+   * Sends a batch of deliveries, `concurrency` at a time. A thrown error would fail every job of the batch: each job
+   * that must be tried again is failed on its own instead, and pg-boss completes the others when this returns.
+   */
+  private async deliverBatch(jobs: DeliverJob[]): Promise<void> {
+    const memo = this.batchMemo(jobs.map((job) => job.data.deliveryId));
+    const retry: Array<{ id: string; message: string }> = [];
+    await eachLimited(jobs, this.concurrency, async (job) => {
+      // Each mail is built and sent between requests, not only each batch: a request never waits behind a batch.
+      await this.yieldToRequests();
+      const message = await this.deliverJob(job, memo);
+      if (message !== null) retry.push({ id: job.id, message });
+    });
+    for (const { id, message } of retry) await this.boss?.fail(DELIVER_QUEUE, id, { message });
+  }
+
+  /** Tries one delivery; returns the error when its job must be tried again, else null (sent, skipped or given up). */
+  private async deliverJob(job: DeliverJob, memo: BatchMemo): Promise<string | null> {
     const last = job.retryCount >= job.retryLimit;
     try {
-      await this.deliver(job.data.deliveryId);
+      await this.deliver(job.data.deliveryId, memo);
+      return null;
     } catch (error) {
       const message = (error as Error).message?.slice(0, 500) ?? 'error';
-      await this.knex('rsv_deliveries')
-        .where({ id: job.data.deliveryId, status: 'pending' })
-        .update({ last_error: message, locked_until: null, status: last ? 'failed' : 'pending', updated_at: this.knex.fn.now() });
-      if (!last) throw error;
+      try {
+        await this.knex('rsv_deliveries')
+          .where({ id: job.data.deliveryId, status: 'pending' })
+          .update({ last_error: message, locked_until: null, status: last ? 'failed' : 'pending', updated_at: this.knex.fn.now() });
+      } catch (recordError) {
+        // The job is tried again all the same; the lease runs out on its own.
+        this.ctx.logger.warn({ deliveryId: job.data.deliveryId, err: recordError }, 'could not record a failed mail');
+        return message;
+      }
+      if (!last) return message;
       this.ctx.logger.warn({ deliveryId: job.data.deliveryId, err: message }, 'mail failed after its last try');
+      return null;
     }
   }
 
-  /** Sends one delivery if nobody sent or holds it. */
-  async deliver(deliveryId: string): Promise<'sent' | 'skipped'> {
+  /** The notifications of a batch's deliveries, read once they are first needed (a batch may have nothing to send). */
+  private batchMemo(deliveryIds: string[]): BatchMemo {
+    let notifications: Promise<Map<string, NotificationRow>> | null = null;
+    return {
+      notification: async (id) => {
+        notifications ??= this.knex('rsv_notifications')
+          .whereRaw('id IN (SELECT notification_id FROM rsv_deliveries WHERE id = ANY(?::bigint[]))', [deliveryIds])
+          .then((rows: NotificationRow[]) => new Map(rows.map((n) => [String(n.id), n])));
+        return (await notifications).get(String(id)) ?? (await this.knex('rsv_notifications').where({ id }).first());
+      },
+      contents: new Map(),
+      lookups: new ContentLookups(),
+    };
+  }
+
+  /** Sends one delivery if nobody sent or holds it. `memo` shares what the deliveries of one batch have in common. */
+  async deliver(deliveryId: string, memo: BatchMemo = this.batchMemo([deliveryId])): Promise<'sent' | 'skipped'> {
     const [delivery] = await this.knex('rsv_deliveries')
       .where({ id: deliveryId, status: 'pending' })
       .where((q) => q.whereNull('locked_until').orWhere('locked_until', '<', this.knex.fn.now()))
@@ -198,8 +365,13 @@ export class Notifier implements OutboxWaker {
       .returning('*');
     if (!delivery) return 'skipped';
     if (!this.transport) throw new Error('no SMTP server configured (SMTP_URL)');
-    const notification: NotificationRow = await this.knex('rsv_notifications').where({ id: delivery.notification_id }).first();
-    const content = await buildContent(this.ctx, notification, delivery.language);
+    const key = `${delivery.notification_id}:${delivery.language}`;
+    let building = memo.contents.get(key);
+    if (!building) {
+      building = memo.notification(String(delivery.notification_id)).then((n) => (n ? buildContent(this.ctx, n, delivery.language, memo.lookups) : null));
+      memo.contents.set(key, building);
+    }
+    const content = await building;
     if (!content) {
       await this.knex('rsv_deliveries').where({ id: deliveryId }).update({ status: 'failed', last_error: 'subject no longer exists', locked_until: null, updated_at: this.knex.fn.now() });
       return 'skipped';
@@ -229,6 +401,7 @@ export class Notifier implements OutboxWaker {
       .where({ status: 'pending' })
       .where((q) => q.whereNull('locked_until').orWhere('locked_until', '<', this.knex.fn.now()))
       .where('updated_at', '<', this.knex.raw(`now() - interval '2 minutes'`))
+      .orderBy('id')
       .limit(500)
       .select('id');
     await this.queueDeliveries(stale.map((r) => String(r.id)));
@@ -247,20 +420,73 @@ export class Notifier implements OutboxWaker {
     return true;
   }
 
-  private async preferencesOf(ids: string[]): Promise<Map<string, Preferences>> {
-    const map = new Map<string, Preferences>();
-    if (!ids.length) return map;
-    const rows = await this.knex('rsv_user_preferences').whereIn('user_id', ids);
-    for (const r of rows) map.set(r.user_id, { mailComments: r.mail_comments, mailOwnChanges: r.mail_own_changes });
-    return map;
+  /** The people of a batch of notifications, each kind read once: settings, subjects, followers, accounts, users, preferences. */
+  private async peopleOf(batch: NotificationRow[]): Promise<BatchPeople> {
+    const ids = (type: NotificationRow['subject_type']) => [...new Set(batch.filter((n) => n.subject_type === type).map((n) => String(n.subject_id)))];
+    const incidentIds = ids('incident');
+    const bookingIds = ids('booking');
+    const structureIds = [...new Set(batch.map((n) => n.structure_id))];
+    const [settingRows, incidentRows, followerRows, bookingRows] = await Promise.all([
+      this.knex('rsv_structure_settings').whereRaw('structure_id = ANY(?::text[])', [structureIds]).select('structure_id', 'extra_mailbox', 'editor_email'),
+      incidentIds.length
+        ? this.knex('rsv_incidents').whereRaw('id = ANY(?::bigint[])', [incidentIds]).select('id', 'structure_id', 'reporter_id', 'assignee_id', 'level')
+        : [],
+      incidentIds.length
+        ? this.knex('rsv_incident_followers').whereRaw('incident_id = ANY(?::bigint[])', [incidentIds]).orderBy(['incident_id', 'created_at']).select('incident_id', 'user_id')
+        : [],
+      bookingIds.length
+        ? this.knex('rsv_bookings as b')
+            .join('rsv_equipment as e', 'e.id', 'b.equipment_id')
+            .whereRaw('b.id = ANY(?::bigint[])', [bookingIds])
+            .select('b.id', 'b.structure_id', 'b.owner_id', 'e.responsible_id')
+        : [],
+    ]);
+    const people: BatchPeople = {
+      settings: new Map((settingRows as SettingsRow[]).map((r) => [r.structure_id, r])),
+      incidents: new Map((incidentRows as IncidentRow[]).map((r) => [String(r.id), r])),
+      followers: new Map(),
+      bookings: new Map((bookingRows as BookingRow[]).map((r) => [String(r.id), r])),
+      accounts: new Map(),
+      users: new Map(),
+      preferences: new Map(),
+    };
+    for (const f of followerRows as Array<{ incident_id: string; user_id: string }>) {
+      const list = people.followers.get(String(f.incident_id)) ?? [];
+      list.push(f.user_id);
+      people.followers.set(String(f.incident_id), list);
+    }
+    // The host's directory: the shared account once per school, every user of the batch in one call.
+    for (const s of structureIds) people.accounts.set(s, await this.ctx.host.accounts.getFunctionalAccount(s, SERVICE_ACCOUNT_LOGIN));
+    const userIds = new Set<string>();
+    for (const n of batch) {
+      if (n.subject_type === 'incident') {
+        const incident = people.incidents.get(String(n.subject_id));
+        if (!incident) continue;
+        for (const id of [incident.reporter_id, incident.assignee_id, ...(people.followers.get(String(n.subject_id)) ?? []), n.actor_id]) if (id) userIds.add(id);
+      } else if (n.subject_type === 'booking') {
+        const booking = people.bookings.get(String(n.subject_id));
+        if (!booking) continue;
+        userIds.add(booking.owner_id);
+        const account = people.accounts.get(n.structure_id);
+        if (booking.responsible_id && account && booking.responsible_id !== account.id) userIds.add(booking.responsible_id);
+      }
+    }
+    if (userIds.size) for (const u of await this.ctx.host.directory.getUsers([...userIds])) people.users.set(u.id, u);
+    const preferenceIds = new Set(userIds);
+    for (const account of people.accounts.values()) for (const d of account?.delegates ?? []) preferenceIds.add(d.id);
+    if (preferenceIds.size) {
+      const rows = await this.knex('rsv_user_preferences').whereRaw('user_id = ANY(?::text[])', [[...preferenceIds]]).select('user_id', 'mail_comments', 'mail_own_changes');
+      for (const r of rows) people.preferences.set(r.user_id, { mailComments: r.mail_comments, mailOwnChanges: r.mail_own_changes });
+    }
+    return people;
   }
 
-  private async mailboxOf(structureId: string, responsibleId?: string) {
-    const account = await this.ctx.host.accounts.getFunctionalAccount(structureId, SERVICE_ACCOUNT_LOGIN);
+  /** Who validates a booking of this school: the shared account's mailbox, or the equipment's own responsible. */
+  private mailboxOf(people: BatchPeople, structureId: string, responsibleId?: string | null) {
+    const account = people.accounts.get(structureId) ?? null;
     if (responsibleId && account && responsibleId !== account.id) {
       // Equipment with another responsible: that person validates.
-      const [u] = await this.ctx.host.directory.getUsers([responsibleId]);
-      return { email: u?.email ?? null, delegates: [] as Person[] };
+      return { email: people.users.get(responsibleId)?.email ?? null, delegates: [] as Person[] };
     }
     return {
       email: account?.email ?? null,
@@ -268,51 +494,52 @@ export class Notifier implements OutboxWaker {
     };
   }
 
-  async recipientsOf(n: NotificationRow): Promise<Recipient[]> {
-    const settings = await this.knex('rsv_structure_settings').where({ structure_id: n.structure_id }).first('extra_mailbox', 'editor_email');
+  /** The recipients of one notification, from its batch's people (the rules themselves are pure). */
+  private recipientsFrom(n: NotificationRow, people: BatchPeople): Recipient[] {
+    const settings = people.settings.get(n.structure_id);
     if (n.subject_type === 'incident') {
-      const incident = await this.knex('rsv_incidents').where({ id: n.subject_id, structure_id: n.structure_id }).first('reporter_id', 'assignee_id', 'level');
-      if (!incident) return [];
-      const followerIds: string[] = (await this.knex('rsv_incident_followers').where({ incident_id: n.subject_id }).pluck('user_id')) as string[];
-      const ids = [...new Set([incident.reporter_id, incident.assignee_id, ...followerIds, n.actor_id].filter(Boolean))];
-      const users = new Map((await this.ctx.host.directory.getUsers(ids)).map((u) => [u.id, u]));
-      const mailbox = await this.mailboxOf(n.structure_id);
+      const incident = people.incidents.get(String(n.subject_id));
+      if (!incident || incident.structure_id !== n.structure_id) return [];
+      const followerIds = people.followers.get(String(n.subject_id)) ?? [];
+      const mailbox = this.mailboxOf(people, n.structure_id);
       const kind = n.kind.split('.')[1] as IncidentNotificationKind;
       return incidentRecipients(
         kind,
         {
           actorId: n.actor_id,
-          reporter: person(users.get(incident.reporter_id)),
-          followers: followerIds.map((id) => person(users.get(id))).filter((p): p is Person => p !== null),
-          assignee: person(incident.assignee_id ? users.get(incident.assignee_id) : null),
+          reporter: person(people.users.get(incident.reporter_id)),
+          followers: followerIds.map((id) => person(people.users.get(id))).filter((p): p is Person => p !== null),
+          assignee: person(incident.assignee_id ? people.users.get(incident.assignee_id) : null),
           mailbox,
           extraMailbox: settings?.extra_mailbox ?? null,
           editorEmail: settings?.editor_email ?? null,
-          preferences: await this.preferencesOf([...ids, ...mailbox.delegates.map((d) => d.id)]),
+          preferences: people.preferences,
         },
         { level: Number((n.data as { level?: number }).level ?? incident.level) },
       );
     }
     if (n.subject_type === 'booking') {
-      const booking = await this.knex('rsv_bookings as b').join('rsv_equipment as e', 'e.id', 'b.equipment_id').where({ 'b.id': n.subject_id, 'b.structure_id': n.structure_id }).first('b.owner_id', 'e.responsible_id');
-      if (!booking) return [];
-      const [owner] = await this.ctx.host.directory.getUsers([booking.owner_id]);
+      const booking = people.bookings.get(String(n.subject_id));
+      if (!booking || booking.structure_id !== n.structure_id) return [];
       const kind = n.kind.split('.')[1] as BookingNotificationKind;
-      const recipients = bookingRecipients(kind, { actorId: n.actor_id, owner: person(owner), validators: await this.mailboxOf(n.structure_id, booking.responsible_id) });
-      return recipients;
+      return bookingRecipients(kind, { actorId: n.actor_id, owner: person(people.users.get(booking.owner_id)), validators: this.mailboxOf(people, n.structure_id, booking.responsible_id) });
     }
     return [];
   }
 
+  /** The recipients of one notification (its batch of one). */
+  async recipientsOf(n: NotificationRow): Promise<Recipient[]> {
+    return this.recipientsFrom(n, await this.peopleOf([n]));
+  }
+
   /** The host's in-app notifications, when it has them: the same events, to the same people (users only). */
-  private async timeline(n: NotificationRow, recipients: Recipient[]): Promise<void> {
+  private async timeline(n: NotificationRow, recipients: Recipient[], people: BatchPeople): Promise<void> {
     const timeline = this.ctx.host.timeline;
     if (!timeline) return;
     const users = new Set(recipients.map((r) => r.userId).filter((id): id is string => id !== null));
     // The shared mailbox is an address; in the ENT, its referents each see the notification.
     if (recipients.some((r) => r.role === 'mailbox')) {
-      const account = await this.ctx.host.accounts.getFunctionalAccount(n.structure_id, SERVICE_ACCOUNT_LOGIN);
-      for (const d of account?.delegates ?? []) if (d.id !== n.actor_id) users.add(d.id);
+      for (const d of people.accounts.get(n.structure_id)?.delegates ?? []) if (d.id !== n.actor_id) users.add(d.id);
     }
     if (!users.size) return;
     const base = `${this.ctx.host.http.publicUrl().replace(/\/$/, '')}${this.ctx.manifest.prefix}`;

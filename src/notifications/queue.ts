@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import type { Knex } from 'knex';
+import knexFactory, { Knex } from 'knex';
 
 /**
  * pg-boss, the PostgreSQL job queue, on the module's own database connection: through knex's pool, so that it runs
@@ -35,9 +35,25 @@ export function knexExecutor(knex: Knex): PgBoss.Db {
   };
 }
 
+/** Connections of the job queue's own pool (PostgreSQL): its polls, completions and maintenance. */
+const QUEUE_POOL_SIZE = 2;
+
+/**
+ * On PostgreSQL the queue gets a small pool of its own, beside the requests' one: requests that hold every pooled
+ * connection (a burst of department-wide statistics) must not starve the mail worker, and pg-boss 10 completes a
+ * batch without awaiting it, so a completion that cannot get a connection in time is an unhandled rejection that ends
+ * the process (seen in `npm run bench`). On PGlite there is one connection whatever the pool: the same knex.
+ */
+function queueKnex(knex: Knex): Knex | null {
+  const config = knex.client.config as Knex.Config;
+  if (config.client !== 'pg') return null;
+  return knexFactory({ ...config, pool: { ...config.pool, min: 0, max: QUEUE_POOL_SIZE } });
+}
+
 export function createBoss(knex: Knex, schema: string, options: { supervise: boolean; maintenanceSeconds: number }): PgBoss {
-  return new PgBoss({
-    db: knexExecutor(knex),
+  const own = queueKnex(knex);
+  const boss = new PgBoss({
+    db: knexExecutor(own ?? knex),
     schema: bossSchemaFor(schema),
     supervise: options.supervise,
     schedule: options.supervise,
@@ -45,4 +61,6 @@ export function createBoss(knex: Knex, schema: string, options: { supervise: boo
     maintenanceIntervalSeconds: options.maintenanceSeconds,
     monitorStateIntervalSeconds: Math.max(options.maintenanceSeconds, 1),
   });
+  if (own) boss.once('stopped', () => void own.destroy());
+  return boss;
 }

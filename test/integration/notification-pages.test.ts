@@ -58,6 +58,18 @@ describe('an install that tells nothing by mail', () => {
       const teacher = await quiet.as('enseignant');
       const tablets = String((await quiet.db.knex('rsv_equipment').where({ seed_code: 'demo-tablets' }).first()).id);
       expect((await teacher.post('/structures/college-a/bookings', { equipmentId: tablets, startsAt: '2030-05-06T10:00', endsAt: '2030-05-06T11:00' })).status).toBe(201);
+      // A declaration and a move write their notification in their own statement: not here.
+      const k = quiet.db.knex;
+      const declared = await teacher.post('/structures/college-a/incidents', {
+        equipmentId: String((await k('rsv_equipment').where({ seed_code: 'demo-projector-12' }).first()).id),
+        typeId: String((await k('rsv_incident_types').where({ structure_id: 'college-a', seed_code: 'hardware' }).first()).id),
+        severityId: String((await k('rsv_severities').where({ structure_id: 'college-a', seed_code: 'repair' }).first()).id),
+        description: 'Sans mail',
+      });
+      expect(declared.status).toBe(201);
+      const referent = await quiet.as('referent1');
+      expect((await referent.post(`/incidents/${declared.body.id}/transitions`, { to: 'taken' })).status).toBe(200);
+      expect(await k('rsv_incident_events').where({ incident_id: declared.body.id }).count({ n: '*' })).toEqual([{ n: '3' }]);
       expect(await quiet.db.knex('rsv_notifications').count({ n: '*' })).toEqual([{ n: '0' }]);
     } finally {
       await quiet.stop();
