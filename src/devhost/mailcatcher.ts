@@ -29,6 +29,11 @@ export class MailCatcher {
   port = 0;
   /** Milliseconds the server waits before answering a mail's DATA (tests use it to kill a sender mid-mail). */
   delayMs = 0;
+  /** Mails whose DATA arrived and that wait, unanswered and unstored, for `release()`. */
+  private heldMails: Array<{ session: string; resume: () => void }> = [];
+  private holding = false;
+  /** Mails received and not yet stored and answered (between the end of DATA and the final reply). */
+  private answering = 0;
 
   constructor(private readonly knex: Knex) {}
 
@@ -47,12 +52,15 @@ export class MailCatcher {
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', async () => {
           if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+          if (this.holding) await new Promise<void>((resume) => this.heldMails.push({ session: session.id, resume }));
           // Like a real server: a mail whose sender went away before the final reply is not delivered.
           if (this.closed.has(session.id)) return;
           const raw = Buffer.concat(chunks);
+          this.answering++;
           this.store(raw, session.envelope.rcptTo.map((r) => r.address), session.envelope.mailFrom ? session.envelope.mailFrom.address : null)
             .then(() => callback())
-            .catch((error: Error) => callback(error));
+            .catch((error: Error) => callback(error))
+            .finally(() => this.answering--);
         });
       },
     });
@@ -63,6 +71,26 @@ export class MailCatcher {
     this.server = server;
     this.port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
     return this.port;
+  }
+
+  /**
+   * From now on, every mail waits after its DATA, neither stored nor answered, until `release()`: a test can then kill
+   * a sender at a moment when its mails are on the wire and every mail the server accepted has been answered.
+   */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** How many mails wait in `hold()` (and how many of their senders went away), how many are being answered now. */
+  get waiting(): { held: number; heldFromClosed: number; answering: number } {
+    return { held: this.heldMails.length, heldFromClosed: this.heldMails.filter((m) => this.closed.has(m.session)).length, answering: this.answering };
+  }
+
+  release(): void {
+    this.holding = false;
+    const held = this.heldMails;
+    this.heldMails = [];
+    for (const { resume } of held) resume();
   }
 
   async stop(): Promise<void> {

@@ -6,7 +6,7 @@ import { testDatabaseKind } from '../helpers/db';
 
 /**
  * `npm run worker` as its own process, killed with SIGKILL in the middle of a batch: nothing is lost, nothing is sent
- * twice. The SMTP catcher answers each mail slowly, so the kill lands while mails are on the wire.
+ * twice. The SMTP catcher answers each mail slowly, then holds them, so the kill lands while mails are on the wire.
  */
 const ROOT = path.join(__dirname, '..', '..');
 const onPostgres = testDatabaseKind() === 'postgres';
@@ -61,8 +61,28 @@ function startWorker(): ChildProcess {
     h.mailCatcher.delayMs = 250;
     const first = startWorker();
     await waitForMails(h, (m) => m.text.includes('lot '), 3, 60_000);
+    // The kill lands while mails are on the wire: from now on the server holds each mail unanswered, and the kill waits
+    // until every mail it did accept has been recorded as sent. (A crash in the instant between the server's "250"
+    // and that record is the one way a mail can go twice, with the same Message-ID: no SMTP client can close it.)
+    h.mailCatcher.hold();
+    const sentCount = async () => Number((await h.db.knex('rsv_deliveries').where({ status: 'sent' }).count({ n: '*' }).first())!.n);
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const { held, answering } = h.mailCatcher.waiting;
+      const caught = (await h.mailCatcher.list(1000)).filter((m) => m.text.includes('lot ')).length;
+      if (held >= 1 && answering === 0 && caught === (await sentCount())) break;
+      if (Date.now() > until) throw new Error(`the worker never had a mail on the wire (held ${held}, caught ${caught})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
+    // The server sees the dead worker's connections close before it lets the held mails go (and drops them).
+    for (const closeBy = Date.now() + 10_000; Date.now() < closeBy; ) {
+      const { held, heldFromClosed } = h.mailCatcher.waiting;
+      if (heldFromClosed === held) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    h.mailCatcher.release();
     const midway = (await h.mailCatcher.list(1000)).filter((m) => m.text.includes('lot ')).length;
     expect(midway).toBeGreaterThanOrEqual(3);
     expect(midway).toBeLessThan(20);
