@@ -135,9 +135,9 @@ async function main() {
   }
   if (parts.has('fill')) {
     await knex.raw('TRUNCATE rsv_stats_summaries');
-    const filled = await time(`summary: first fill of ${SCHOOLS} schools x 2 school years`, 1, () => refreshSummaries(ctx, { budgetMs: 3_600_000 }));
+    const filled = await time(`summary: first fill of ${SCHOOLS} schools x 3 periods (2 school years and both)`, 1, () => refreshSummaries(ctx, { budgetMs: 3_600_000 }));
     console.log('  ', filled);
-    await time(`summary: the check for stale schools (${SCHOOLS} schools, nothing changed)`, 5, () => staleSummaries(knex, 2025, new Date(Date.now() - 86400000), 50));
+    await time(`summary: the check for stale schools (${SCHOOLS} schools, nothing changed)`, 5, () => staleSummaries(knex, { year: 2025, span: 1 }, new Date(Date.now() - 86400000), 50));
     const one = await knex('rsv_incidents').where({ structure_id: 's0001' }).orderBy('id', 'desc').first('id');
     await knex('rsv_incidents').where({ id: one.id }).update({ last_event_at: knex.fn.now() });
     await time('summary: a refresh run after one school changed', 1, () => refreshSummaries(ctx));

@@ -13,7 +13,7 @@ import { DEFAULT_STATS_ZONE, refreshSchoolSummary } from './stats';
  */
 
 export const STATS_REFRESH_QUEUE = 'rsv-stats-refresh';
-/** Every five minutes: the cross-school view is at most that late (the school dashboard is always live). */
+/** Every five minutes: the cross-school view is at most that late (a school's own dashboard is always exact: live, or kept while provably fresh). */
 export const STATS_REFRESH_CRON = '*/5 * * * *';
 /** Even without a change, a summary is computed again after a day (a renamed type or equipment, the weeks moving on). */
 const MAX_AGE_MS = 24 * 3600 * 1000;

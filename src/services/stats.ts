@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { createHash } from 'node:crypto';
 import type { ModuleContext } from '../context';
 import { ValidationError } from '../errors';
 import { INCIDENT_STATUSES, IncidentStatus } from '../domain/workflow';
@@ -24,12 +24,16 @@ import {
   equipmentCounts,
   handlingCounts,
   incidentCounts,
+  freshDashboard,
   incidentsForExport,
+  keepDashboard,
+  nextDueTime,
   IncidentExportRow,
   ListValueRow,
   listValues,
   occupancy,
   readSummaries,
+  summaryVersions,
   roomOccupancy,
   StatsScope,
   SummaryKey,
@@ -136,6 +140,8 @@ export interface SchoolStats {
   bookings: BookingFigures & { byRoom: RoomFigures[]; mostUsed: RoomFigures[]; leastUsed: RoomFigures[] };
   /** The service clock (issue 11): the same times in school hours, the reporters' confirmations, overdue incidents. */
   serviceClock: ServiceClockFigures;
+  /** `kept`: the figures kept for the default period, still exact; `live`: computed for this request. Not presented. */
+  source: 'live' | 'kept';
 }
 
 export interface SchoolSummary {
@@ -305,14 +311,12 @@ function bookingFiguresOf(g: Gathered, today: string): BookingFigures {
   };
 }
 
-/** The school dashboard: every figure of one school for a period. */
-export async function schoolStats(ctx: ModuleContext, structureId: string, input: StatsInput, now = new Date()): Promise<SchoolStats> {
-  const period = await schoolPeriod(ctx, structureId, input, now);
+/** The school dashboard: every figure of one school for a period, computed now. */
+async function liveSchoolStats(ctx: ModuleContext, structureId: string, period: Period & { timeZone: string }, now: Date): Promise<Omit<SchoolStats, 'structure' | 'source'>> {
   const scope: StatsScope = { structureIds: [structureId], from: period.from, to: period.to };
-  const [g, rooms, structures, clock] = await Promise.all([
+  const [g, rooms, clock] = await Promise.all([
     gather(ctx, scope, { perStructure: 1000, overall: 1000 }),
     roomOccupancy(ctx.knex, scope),
-    ctx.host.directory.getStructures([structureId]),
     serviceClockFigures(ctx.knex, scope),
   ]);
   const today = todayIn(period.timeZone, now);
@@ -327,12 +331,44 @@ export async function schoolStats(ctx: ModuleContext, structureId: string, input
     }))
     .sort((a, b) => (b.rate ?? -1) - (a.rate ?? -1) || a.name.localeCompare(b.name, 'fr'));
   return {
-    structure: { id: structureId, name: structures[0]?.name ?? structureId },
     period,
     incidents: incidentFiguresOf(g, today, false),
     bookings: { ...bookingFiguresOf(g, today), byRoom, ...mostAndLeastUsed(byRoom) },
     serviceClock: clock,
   };
+}
+
+/**
+ * How long a transaction may run: a change committed after the dashboard was read is dated (now() of its
+ * transaction) at most this long before the reads, so a kept dashboard is trusted only while no change is dated after
+ * its reads minus this margin (the summary's job queue relies on the same bound).
+ */
+const DASHBOARD_SETTLE_MS = 60 * 1000;
+
+/**
+ * The school dashboard: every figure of one school for a period. The default period (the current school year), the
+ * one every visit opens on, is kept once computed (rsv_stats_dashboards) and served again while provably fresh: the
+ * same day, no due time passed, no incident, move or booking of the school dated at or after the reads minus the
+ * settling margin, the same last incident, the same equipment, lists and settings. Otherwise it is computed live and
+ * kept again, so the dashboard is always exact. `options.live` never reads the kept one.
+ */
+export async function schoolStats(ctx: ModuleContext, structureId: string, input: StatsInput, now = new Date(), options: { live?: boolean } = {}): Promise<SchoolStats> {
+  const period = await schoolPeriod(ctx, structureId, input, now);
+  const name = ctx.host.directory.getStructures([structureId]).then((s) => s[0]?.name ?? structureId);
+  if (options.live || input.from || input.to) {
+    const [figures, structureName] = await Promise.all([liveSchoolStats(ctx, structureId, period, now), name]);
+    return { structure: { id: structureId, name: structureName }, ...figures, source: 'live' };
+  }
+  const key = { from: period.from, to: period.to, day: todayIn(period.timeZone, now) };
+  const state = await freshDashboard<Omit<SchoolStats, 'structure' | 'source'>>(ctx.knex, structureId, key, DASHBOARD_SETTLE_MS / 1000);
+  if (state.figures) return { structure: { id: structureId, name: await name }, ...state.figures, source: 'kept' };
+  // Due times after the state's instant, which comes before every read of the computation: none is missed.
+  const [figures, validUntil, structureName] = await Promise.all([liveSchoolStats(ctx, structureId, period, now), nextDueTime(ctx.knex, structureId, state.now), name]);
+  // A school changed within the margin would not be fresh at the next visit: nothing to keep yet.
+  if (state.settled) {
+    await keepDashboard(ctx.knex, structureId, key, { asOf: state.as_of, validUntil, changedAt: state.changed_at, lastIncidentId: state.last_incident_id, lists: state.lists }, figures);
+  }
+  return { structure: { id: structureId, name: structureName }, ...figures, source: 'live' };
 }
 
 const RANK_VALUE: Record<RankingKey, (s: SchoolSummary) => number | null> = {
@@ -370,28 +406,73 @@ export async function crossSchoolStats(
   const years = wholeSchoolYears(period);
   let result: { summaries: SchoolSummary[]; total: CrossSchoolStats['total']; source: CrossSchoolStats['source']; computedAt: Date | null } | null = null;
   if (!options.live && years) {
-    const key = { year: years[0]!, span: years.length };
-    // Both at once (two connections): the rows, and the percentiles PostgreSQL computes over their durations.
-    const [rows, percentiles] = await Promise.all([readSummaries<PackedFigures>(ctx.knex, structureIds, key), summaryPercentiles(ctx.knex, structureIds, key)]);
-    if (rows.length === structureIds.length && rows.every((r) => r.figures.v === 1)) {
-      const unpacked = rows.map((r) => ({ structure_id: r.structure_id, figures: unpackFigures(r.figures, r.structure_id) }));
-      result = { ...fromSummaries(unpacked, percentiles, period, today, names, zones), source: 'summary', computedAt: new Date(Math.min(...rows.map((r) => new Date(r.computed_at).getTime()))) };
-    }
+    const read = await fromSummaryTable(ctx, structureIds, { year: years[0]!, span: years.length }, period, today);
+    if (read) result = { ...read, source: 'summary' };
   }
-  result ??= { ...(await liveCross(ctx, structureIds, period, today, names, zones)), source: 'live', computedAt: now };
+  result ??= { ...(await liveCross(ctx, structureIds, period, today)), source: 'live', computedAt: now };
+  // Names and zones are the directory's and the settings' of now; the rest is the same for everyone of the key.
+  const summaries = result.summaries.map((s) => ({ ...s, name: names.get(s.id) ?? s.id, timeZone: zones.get(s.id) ?? DEFAULT_STATS_ZONE }));
   return {
     period,
     sort,
     source: result.source,
     computedAt: result.computedAt,
-    structures: rankBy(result.summaries, RANK_VALUE[sort], RANKING_KEYS[sort], (s) => s.name),
+    structures: rankBy(summaries, RANK_VALUE[sort], RANKING_KEYS[sort], (s) => s.name),
     total: result.total,
   };
 }
 
+type SummaryResult = Pick<CrossSchoolStats, 'total' | 'computedAt'> & { summaries: SchoolSummary[] };
+
+/**
+ * The cross-school figures made from the same summary rows are the same figures: they are kept per process (a few
+ * sets of schools), keyed by the period, today (the weeks so far) and each row's version, which a refresh changes.
+ * A request then reads the rows' versions only (a few bytes per school), not their figures, and sorts no durations.
+ * The entry is the computation's promise: requests arriving together compute it once.
+ */
+const summaryMemo = new Map<string, Promise<SummaryResult | null>>();
+const SUMMARY_MEMO_SIZE = 8;
+
+function fingerprintOf(key: SummaryKey, today: string, rows: Array<{ structure_id: string; computed_at: Date; version: string }>): string {
+  return createHash('sha256')
+    .update(`${key.year}/${key.span}/${today}\n`)
+    .update(rows.map((r) => `${r.structure_id}@${new Date(r.computed_at).getTime()}@${r.version}`).sort().join('\n'))
+    .digest('base64');
+}
+
+function remember(fingerprint: string, entry: Promise<SummaryResult | null>): void {
+  summaryMemo.delete(fingerprint);
+  if (summaryMemo.size >= SUMMARY_MEMO_SIZE) summaryMemo.delete(summaryMemo.keys().next().value!);
+  summaryMemo.set(fingerprint, entry);
+}
+
+/** The figures from the summary when every school has a row of this period, else null (computed live then). */
+async function fromSummaryTable(ctx: ModuleContext, structureIds: string[], key: SummaryKey, period: Period, today: string): Promise<SummaryResult | null> {
+  const versions = await summaryVersions(ctx.knex, structureIds, key);
+  if (versions.length !== structureIds.length) return null;
+  const fingerprint = fingerprintOf(key, today, versions);
+  const known = summaryMemo.get(fingerprint);
+  if (known) return known;
+  const entry = (async (): Promise<SummaryResult | null> => {
+    const rows = await readSummaries<PackedFigures>(ctx.knex, structureIds, key);
+    if (rows.length !== structureIds.length || !rows.every((r) => r.figures.v === 1)) return null;
+    // Read after the rows: medians of rows refreshed in between would be newer than the counts, but then the rows'
+    // versions have moved on too, and this entry is never asked for again.
+    const percentiles = await summaryPercentiles(ctx.knex, structureIds, key);
+    const read = fingerprintOf(key, today, rows);
+    const result = { ...fromSummaries(rows, percentiles, period, today), computedAt: new Date(Math.min(...rows.map((r) => new Date(r.computed_at).getTime()))) };
+    if (read !== fingerprint) remember(read, Promise.resolve(result));
+    return result;
+  })();
+  remember(fingerprint, entry);
+  // A failure is not kept: the next request tries again.
+  entry.catch(() => summaryMemo.get(fingerprint) === entry && summaryMemo.delete(fingerprint));
+  return entry;
+}
+
 const zeroStatuses = () => Object.fromEntries(INCIDENT_STATUSES.map((s) => [s, 0])) as Record<IncidentStatus, number>;
 
-async function liveCross(ctx: ModuleContext, structureIds: string[], period: Period, today: string, names: Map<string, string>, zones: Map<string, string>) {
+async function liveCross(ctx: ModuleContext, structureIds: string[], period: Period, today: string) {
   const scope: StatsScope = { structureIds, from: period.from, to: period.to };
   const g = await gather(ctx, scope, { perStructure: 3, overall: 10 });
   const statusCounts = new Map<string, Record<IncidentStatus, number>>();
@@ -407,8 +488,8 @@ async function liveCross(ctx: ModuleContext, structureIds: string[], period: Per
     const occ = g.occupancyRows.find((r) => r.structure_id === id);
     return {
       id,
-      name: names.get(id) ?? id,
-      timeZone: zones.get(id) ?? DEFAULT_STATS_ZONE,
+      name: id,
+      timeZone: DEFAULT_STATS_ZONE,
       rank: null,
       incidents: {
         total: Object.values(counts).reduce((a, b) => a + b, 0),
@@ -512,122 +593,96 @@ export function packFigures(f: StoredFigures, period: Period): PackedFigures {
   };
 }
 
-/** The Mondays from w0 on, computed once per w0 (every school of a request shares it; luxon is slow in a loop). */
-const mondaysFrom = (() => {
-  const memo = new Map<string, string[]>();
-  return (w0: string, count: number): string[] => {
-    let list = memo.get(w0);
-    if (!list || list.length < count) {
-      list = Array.from({ length: Math.max(count, 54) }, (_, i) => DateTime.fromISO(w0, { zone: 'UTC' }).plus({ weeks: i }).toISODate()!);
-      if (memo.size > 50) memo.clear();
-      memo.set(w0, list);
-    }
-    return list;
-  };
-})();
-
-export function unpackFigures(p: PackedFigures, structureId: string): StoredFigures {
-  const mondays = mondaysFrom(p.w0, Math.max(p.wk[0].length, p.bw[0].length));
-  const week = (i: number) => mondays[i]!;
-  const values = (list: PackedFigures['ty']): ValueCount[] => list.map(([label, labelKey, retired, count]) => ({ id: null, label, labelKey, retired: retired === 1, count }));
-  return {
-    incidents: {
-      total: p.n,
-      byStatus: INCIDENT_STATUSES.map((status, i) => ({ status, count: p.st[i] ?? 0 })),
-      byType: values(p.ty),
-      bySeverity: values(p.sv),
-      byEquipment: p.eq.map(([id, name, location, count, open]) => ({ id, structureId, name, location, count, open })),
-      byWeekday: p.wd[0].map((_, i) => ({ weekday: i + 1, declared: p.wd[0][i]!, taken: p.wd[1][i]!, resolved: p.wd[2][i]! })),
-      byHour: p.hr[0].map((_, i) => ({ hour: i, declared: p.hr[0][i]!, taken: p.hr[1][i]!, resolved: p.hr[2][i]! })),
-      byWeek: p.wk[0].map((_, i) => ({ weekStart: week(i), declared: p.wk[0][i]!, taken: p.wk[1][i]!, resolved: p.wk[2][i]!, backlog: p.wk[3][i] ?? null })),
-      takeInChargeHours: { median: p.tk[0], p90: p.tk[1], count: p.tk[2] },
-      resolveHours: { median: p.rs[0], p90: p.rs[1], count: p.rs[2] },
-      backlogAtEnd: p.bl,
-    },
-    bookings: {
-      rooms: p.bk[0],
-      bookedSeconds: p.bk[1],
-      capacitySeconds: p.bk[2],
-      byWeek: p.bw[0].map((_, i) => ({ weekStart: week(i), bookedSeconds: p.bw[0][i]!, capacitySeconds: p.bw[1][i]! })),
-    },
-  };
-}
-
 /** Computes and stores one school's summary of a period (the figures are those of `computedAt`'s reads). */
 export async function refreshSchoolSummary(ctx: ModuleContext, structureId: string, key: SummaryKey, computedAt: Date, now = new Date()): Promise<void> {
   const period = summaryPeriod(key);
   await upsertSummary(ctx.knex, structureId, key, computedAt, packFigures(await storedFiguresOf(ctx, structureId, period, now), period));
 }
 
-/** The cross-school figures from the schools' stored summaries: sums of counts and seconds, exact percentiles. */
+/**
+ * The cross-school figures from the schools' stored summaries: sums of counts and seconds, week by week by index (every
+ * row of a period starts on the same Monday), and the exact percentiles given. A thousand schools are a thousand small
+ * arrays to add up, not a thousand sets of objects.
+ */
 function fromSummaries(
-  rows: Array<{ structure_id: string; figures: StoredFigures }>,
+  rows: Array<{ structure_id: string; figures: PackedFigures }>,
   percentiles: DurationRow,
   period: Period,
   today: string,
-  names: Map<string, string>,
-  zones: Map<string, string>,
 ): { summaries: SchoolSummary[]; total: CrossSchoolStats['total'] } {
   const weeks = weeksSoFar(period, today);
-  const summaries: SchoolSummary[] = rows.map(({ structure_id: id, figures: f }) => ({
-    id,
-    name: names.get(id) ?? id,
-    timeZone: zones.get(id) ?? DEFAULT_STATS_ZONE,
-    rank: null,
-    incidents: {
-      total: f.incidents.total,
-      statusCounts: Object.fromEntries(f.incidents.byStatus.map((s) => [s.status, s.count])) as Record<IncidentStatus, number>,
-      takeInChargeHours: f.incidents.takeInChargeHours,
-      resolveHours: f.incidents.resolveHours,
-      backlogAtEnd: f.incidents.backlogAtEnd,
-      topEquipment: f.incidents.byEquipment.slice(0, 3),
-    },
-    bookings: bookingSummary(f.bookings.rooms, f.bookings.bookedSeconds, f.bookings.capacitySeconds),
-  }));
-  const sum = <T>(pick: (f: StoredFigures) => T[], index: (t: T) => number | string, value: (t: T) => number) => {
-    const totals = new Map<number | string, number>();
-    for (const r of rows) for (const t of pick(r.figures)) totals.set(index(t), (totals.get(index(t)) ?? 0) + value(t));
-    return totals;
+  const zeros = (n: number) => new Array<number>(n).fill(0);
+  const add = (into: number[], from: ReadonlyArray<number | null>) => {
+    for (let i = 0; i < into.length && i < from.length; i++) into[i]! += from[i] ?? 0;
   };
-  const work = <B extends WorkBucket>(pick: (f: StoredFigures) => B[], key: (b: B) => number | string) => ({
-    declared: sum(pick, key, (b) => b.declared),
-    taken: sum(pick, key, (b) => b.taken),
-    resolved: sum(pick, key, (b) => b.resolved),
-  });
-  const byWeekday = work((f) => f.incidents.byWeekday, (b) => b.weekday);
-  const byHour = work((f) => f.incidents.byHour, (b) => b.hour);
-  const byWeek = work((f) => f.incidents.byWeek, (b) => b.weekStart);
-  // A school summarised before a week began has had no change since (else it would have been refreshed): its backlog
-  // is still the last one it had.
-  const backlogOf = (f: StoredFigures, week: string): number | null => {
+  const statuses = zeros(INCIDENT_STATUSES.length);
+  const weekday = [zeros(7), zeros(7), zeros(7)];
+  const hour = [zeros(24), zeros(24), zeros(24)];
+  const week = [zeros(weeks.length), zeros(weeks.length), zeros(weeks.length)];
+  const backlog = new Array<number | null>(weeks.length).fill(null);
+  const booked = zeros(weeks.length);
+  const capacity = zeros(weeks.length);
+  const equipment: EquipmentCount[] = [];
+  const summaries: SchoolSummary[] = [];
+  let total = 0;
+  let backlogAtEnd = 0;
+  let rooms = 0;
+  let bookedSeconds = 0;
+  let capacitySeconds = 0;
+  const equipmentOf = (id: string, [eid, name, location, count, open]: PackedFigures['eq'][number]): EquipmentCount => ({ id: eid, structureId: id, name, location, count, open });
+  for (const { structure_id: id, figures: p } of rows) {
+    total += p.n;
+    backlogAtEnd += p.bl;
+    [rooms, bookedSeconds, capacitySeconds] = [rooms + p.bk[0], bookedSeconds + p.bk[1], capacitySeconds + p.bk[2]];
+    add(statuses, p.st);
+    for (let k = 0; k < 3; k++) {
+      add(weekday[k]!, p.wd[k]);
+      add(hour[k]!, p.hr[k]);
+      add(week[k]!, p.wk[k]);
+    }
+    // A school summarised before a week began has had no change since (else it would have been refreshed): its backlog
+    // is still the last one it had.
     let last: number | null = null;
-    for (const w of f.incidents.byWeek) if (w.weekStart <= week && w.backlog !== null) last = w.backlog;
-    return last;
-  };
-  const statuses = sum((f) => f.incidents.byStatus, (s) => s.status, (s) => s.count);
-  const bookedWeek = sum((f) => f.bookings.byWeek, (w) => w.weekStart, (w) => w.bookedSeconds);
-  const capacityWeek = sum((f) => f.bookings.byWeek, (w) => w.weekStart, (w) => w.capacitySeconds);
-  const booked = rows.reduce((a, r) => a + r.figures.bookings.bookedSeconds, 0);
-  const capacity = rows.reduce((a, r) => a + r.figures.bookings.capacitySeconds, 0);
-  const bucket = (m: { declared: Map<number | string, number>; taken: Map<number | string, number>; resolved: Map<number | string, number> }, k: number | string): WorkBucket => ({ declared: m.declared.get(k) ?? 0, taken: m.taken.get(k) ?? 0, resolved: m.resolved.get(k) ?? 0 });
+    for (let i = 0; i < weeks.length; i++) {
+      const b = p.wk[3][i];
+      if (b !== undefined && b !== null) last = b;
+      if (last !== null) backlog[i] = (backlog[i] ?? 0) + last;
+    }
+    add(booked, p.bw[0]);
+    add(capacity, p.bw[1]);
+    // Each school's list is ranked: the ten first over all schools are among each school's ten first.
+    for (const e of p.eq.slice(0, 10)) equipment.push(equipmentOf(id, e));
+    summaries.push({
+      id,
+      name: id,
+      timeZone: DEFAULT_STATS_ZONE,
+      rank: null,
+      incidents: {
+        total: p.n,
+        statusCounts: Object.fromEntries(INCIDENT_STATUSES.map((status, i) => [status, p.st[i] ?? 0])) as Record<IncidentStatus, number>,
+        takeInChargeHours: { median: p.tk[0], p90: p.tk[1], count: p.tk[2] },
+        resolveHours: { median: p.rs[0], p90: p.rs[1], count: p.rs[2] },
+        backlogAtEnd: p.bl,
+        topEquipment: p.eq.slice(0, 3).map((e) => equipmentOf(id, e)),
+      },
+      bookings: bookingSummary(p.bk[0], p.bk[1], p.bk[2]),
+    });
+  }
+  const values = (list: PackedFigures['ty']): ValueCount[] => list.map(([label, labelKey, retired, count]) => ({ id: null, label, labelKey, retired: retired === 1, count }));
   const incidents: IncidentFigures = {
-    total: rows.reduce((a, r) => a + r.figures.incidents.total, 0),
-    byStatus: INCIDENT_STATUSES.map((status) => ({ status, count: statuses.get(status) ?? 0 })),
-    byType: mergeValueCounts(rows.map((r) => r.figures.incidents.byType)),
-    bySeverity: mergeValueCounts(rows.map((r) => r.figures.incidents.bySeverity)),
-    byEquipment: rows
-      .flatMap((r) => r.figures.incidents.byEquipment)
+    total,
+    byStatus: INCIDENT_STATUSES.map((status, i) => ({ status, count: statuses[i]! })),
+    byType: mergeValueCounts(rows.map((r) => values(r.figures.ty))),
+    bySeverity: mergeValueCounts(rows.map((r) => values(r.figures.sv))),
+    byEquipment: equipment
       .sort((a, b) => b.count - a.count || (a.structureId < b.structureId ? -1 : a.structureId > b.structureId ? 1 : 0) || Number(a.id) - Number(b.id))
       .slice(0, 10),
-    byWeekday: [1, 2, 3, 4, 5, 6, 7].map((d) => ({ weekday: d, ...bucket(byWeekday, d) })),
-    byHour: Array.from({ length: 24 }, (_, h) => ({ hour: h, ...bucket(byHour, h) })),
-    byWeek: weeks.map((w) => {
-      const backlogs = rows.map((r) => backlogOf(r.figures, w)).filter((b): b is number => b !== null);
-      return { weekStart: w, ...bucket(byWeek, w), backlog: backlogs.length ? backlogs.reduce((a, b) => a + b, 0) : null };
-    }),
+    byWeekday: weekday[0]!.map((_, i) => ({ weekday: i + 1, declared: weekday[0]![i]!, taken: weekday[1]![i]!, resolved: weekday[2]![i]! })),
+    byHour: hour[0]!.map((_, i) => ({ hour: i, declared: hour[0]![i]!, taken: hour[1]![i]!, resolved: hour[2]![i]! })),
+    byWeek: weeks.map((weekStart, i) => ({ weekStart, declared: week[0]![i]!, taken: week[1]![i]!, resolved: week[2]![i]!, backlog: backlog[i] ?? null })),
     takeInChargeHours: durationOf(percentiles, 'take_in_charge'),
     resolveHours: durationOf(percentiles, 'resolve'),
-    backlogAtEnd: rows.reduce((a, r) => a + r.figures.incidents.backlogAtEnd, 0),
+    backlogAtEnd,
   };
   return {
     summaries,
@@ -635,15 +690,15 @@ function fromSummaries(
       structures: rows.length,
       incidents,
       bookings: {
-        rooms: rows.reduce((a, r) => a + r.figures.bookings.rooms, 0),
-        bookedHours: secondsToHours(booked),
-        capacityHours: secondsToHours(capacity),
-        occupancyRate: occupancyRate(booked, capacity),
-        byWeek: weeks.map((w) => ({
-          weekStart: w,
-          bookedHours: secondsToHours(bookedWeek.get(w) ?? 0),
-          capacityHours: secondsToHours(capacityWeek.get(w) ?? 0),
-          occupancyRate: occupancyRate(bookedWeek.get(w) ?? 0, capacityWeek.get(w) ?? 0),
+        rooms,
+        bookedHours: secondsToHours(bookedSeconds),
+        capacityHours: secondsToHours(capacitySeconds),
+        occupancyRate: occupancyRate(bookedSeconds, capacitySeconds),
+        byWeek: weeks.map((weekStart, i) => ({
+          weekStart,
+          bookedHours: secondsToHours(booked[i]!),
+          capacityHours: secondsToHours(capacity[i]!),
+          occupancyRate: occupancyRate(booked[i]!, capacity[i]!),
         })),
       },
     },

@@ -457,6 +457,7 @@ export async function incidentsForExport(knex: Knex, structureId: string, period
 export interface SummaryRow<F> {
   structure_id: string;
   computed_at: Date;
+  version: string;
   figures: F;
 }
 
@@ -490,29 +491,51 @@ export async function upsertSummary(knex: Knex, structureId: string, key: Summar
   );
 }
 
-export async function readSummaries<F>(knex: Knex, structureIds: string[], key: SummaryKey): Promise<Array<SummaryRow<F>>> {
+/**
+ * Which version of each school's row the summary holds: `version` is the row's xmin, the transaction that wrote it,
+ * so that a row written again says so even with the same computed_at. A few bytes per school: read at every request,
+ * the rows themselves only when a version changed.
+ */
+export async function summaryVersions(knex: Knex, structureIds: string[], key: SummaryKey): Promise<Array<Omit<SummaryRow<never>, 'figures'>>> {
   if (!structureIds.length) return [];
-  return knex('rsv_stats_summaries').select('structure_id', 'computed_at', 'figures').whereIn('structure_id', structureIds).where({ school_year: key.year, span: key.span });
+  return rows(
+    knex,
+    `SELECT structure_id, computed_at, xmin::text AS version FROM rsv_stats_summaries WHERE structure_id = ANY(?) AND school_year = ? AND span = ?`,
+    [structureIds, key.year, key.span],
+  );
 }
 
-/** Median and p90 over the stored durations of all the schools given: exact, as if read from the incidents. */
+export async function readSummaries<F>(knex: Knex, structureIds: string[], key: SummaryKey): Promise<Array<SummaryRow<F>>> {
+  if (!structureIds.length) return [];
+  return rows(
+    knex,
+    `SELECT structure_id, computed_at, xmin::text AS version, figures FROM rsv_stats_summaries WHERE structure_id = ANY(?) AND school_year = ? AND span = ?`,
+    [structureIds, key.year, key.span],
+  );
+}
+
+/**
+ * Median and p90 over the stored durations of all the schools given: exact, as if read from the incidents. The two
+ * columns are sorted at once, on two connections, each in memory (a department's year is a few hundred thousand
+ * durations: work_mem is raised for that transaction only).
+ */
 export async function summaryPercentiles(knex: Knex, structureIds: string[], key: SummaryKey): Promise<DurationRow> {
-  if (!structureIds.length) return { structure_id: null, taken_count: 0, take_in_charge: null, resolved_count: 0, resolve: null };
-  // A department's year is a few hundred thousand durations: sorted in memory rather than spilled to disk.
-  const result = await knex.transaction(async (trx) => {
-    await trx.raw(`SET LOCAL work_mem = '64MB'`);
-    return rows<DurationRow>(
-      trx,
-      `WITH s AS (SELECT take_hours, resolve_hours FROM rsv_stats_summaries WHERE structure_id = ANY(?) AND school_year = ? AND span = ?)
-       SELECT NULL AS structure_id,
-              (SELECT count(*)::int FROM s, unnest(s.take_hours)) AS taken_count,
-              (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) FROM s, unnest(s.take_hours) AS h) AS take_in_charge,
-              (SELECT count(*)::int FROM s, unnest(s.resolve_hours)) AS resolved_count,
-              (SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) FROM s, unnest(s.resolve_hours) AS h) AS resolve`,
-      [structureIds, key.year, key.span],
-    );
-  });
-  return result[0]!;
+  const [take, resolve] = await Promise.all(
+    (['take_hours', 'resolve_hours'] as const).map((column) =>
+      knex.transaction(async (trx) => {
+        await trx.raw(`SET LOCAL work_mem = '64MB'`);
+        const [row] = await rows<{ n: number; p: [number, number] | null }>(
+          trx,
+          `SELECT count(h)::int AS n, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h) AS p
+             FROM rsv_stats_summaries s CROSS JOIN LATERAL unnest(s.${column}) AS h
+            WHERE s.structure_id = ANY(?) AND s.school_year = ? AND s.span = ?`,
+          [structureIds, key.year, key.span],
+        );
+        return row ?? { n: 0, p: null };
+      }),
+    ),
+  );
+  return { structure_id: null, taken_count: take!.n, take_in_charge: take!.p, resolved_count: resolve!.n, resolve: resolve!.p };
 }
 
 /**
@@ -536,4 +559,102 @@ export async function staleSummaries(knex: Knex, key: SummaryKey, maxAgeBefore: 
     [key.year, key.span, except, maxAgeBefore, limit],
   );
   return result.map((r) => r.structure_id);
+}
+
+// ---- a school's dashboard kept for its default period (rsv_stats_dashboards) -----------------------------------
+
+/** What the figures of a school read, as it stands: the latest change of its incidents, moves and bookings. */
+export interface DashboardState {
+  /** Now, in the database's clock. */
+  now: Date;
+  /** now() minus the settling margin, and the latest change dated by the database (an incident updated or with a new
+   * event, a move, a booking): as text, so that they are stored to the microsecond. */
+  as_of: string;
+  changed_at: string | null;
+  /** No change dated at or after as_of: figures read now can be kept. */
+  settled: boolean;
+  /** An incident inserted with an earlier date (an import) still changes the last id. */
+  last_incident_id: string | null;
+  /** md5 of the equipment, resource types, incident types, severities and settings of the school. */
+  lists: string;
+}
+
+export interface DashboardRow<F> extends DashboardState {
+  /** Set when the kept figures are for this key and fresh. */
+  figures: F | null;
+}
+
+/**
+ * The kept dashboard of a school when it is fresh, with the state it was checked against, in one statement of index
+ * probes: figures for the same period and day, read before a due time passed (valid_until), no change dated at or
+ * after as_of and the same latest change, the same last incident and the same small tables (hashed: tens of rows).
+ */
+export async function freshDashboard<F>(knex: Knex, structureId: string, key: { from: string; to: string; day: string }, settleSeconds: number): Promise<DashboardRow<F>> {
+  const [row] = await rows<DashboardRow<F>>(
+    knex,
+    `WITH k AS (SELECT ?::text AS sid, ?::date AS period_from, ?::date AS period_to, ?::date AS day, now() - make_interval(secs => ?) AS as_of),
+     state AS MATERIALIZED (
+       SELECT now() AS now, k.as_of,
+              greatest(
+                (SELECT max(greatest(i.updated_at, i.last_event_at)) FROM rsv_incidents i WHERE i.structure_id = k.sid),
+                (SELECT max(e.created_at) FROM rsv_incident_events e WHERE e.structure_id = k.sid AND e.${MOVE_KINDS_SQL}),
+                (SELECT max(b.updated_at) FROM rsv_bookings b WHERE b.structure_id = k.sid)
+              ) AS changed_at,
+              (SELECT max(i.id) FROM rsv_incidents i WHERE i.structure_id = k.sid)::text AS last_incident_id,
+              md5(concat_ws('|',
+                (SELECT string_agg(ROW(e.id, e.type_id, e.name, e.location, e.retired_at)::text, ';' ORDER BY e.id) FROM rsv_equipment e WHERE e.structure_id = k.sid),
+                (SELECT string_agg(ROW(t.id, t.purpose, t.retired_at)::text, ';' ORDER BY t.id) FROM rsv_resource_types t WHERE t.structure_id = k.sid),
+                (SELECT string_agg(ROW(v.id, v.label, v.label_key, v.position, v.retired_at)::text, ';' ORDER BY v.id) FROM rsv_incident_types v WHERE v.structure_id = k.sid),
+                (SELECT string_agg(ROW(v.id, v.label, v.label_key, v.position, v.retired_at)::text, ';' ORDER BY v.id) FROM rsv_severities v WHERE v.structure_id = k.sid),
+                (SELECT ROW(s.time_zone, s.opening_hours, s.holidays)::text FROM rsv_structure_settings s WHERE s.structure_id = k.sid)
+              )) AS lists
+         FROM k
+     )
+     SELECT state.now, state.as_of::text AS as_of, state.changed_at::text AS changed_at,
+            state.changed_at IS NULL OR state.changed_at < state.as_of AS settled, state.last_incident_id, state.lists,
+            (SELECT d.figures FROM rsv_stats_dashboards d
+              WHERE d.structure_id = k.sid AND d.period_from = k.period_from AND d.period_to = k.period_to AND d.day = k.day
+                AND state.now < d.valid_until
+                AND d.changed_at IS NOT DISTINCT FROM state.changed_at AND (state.changed_at IS NULL OR state.changed_at < d.as_of)
+                AND d.last_incident_id IS NOT DISTINCT FROM state.last_incident_id::bigint
+                AND d.lists = state.lists) AS figures
+       FROM state, k`,
+    [structureId, key.from, key.to, key.day, settleSeconds],
+  );
+  return row!;
+}
+
+/**
+ * The first instant after `after` when an open incident of the school passes a due time (the overdue count changes
+ * then with no change of data), or null.
+ */
+export async function nextDueTime(knex: Knex, structureId: string, after: Date): Promise<Date | null> {
+  const [row] = await rows<{ at: Date | null }>(
+    knex,
+    `SELECT min(v.at) AS at
+       FROM rsv_incidents i
+      CROSS JOIN LATERAL (VALUES (CASE WHEN i.taken_at IS NULL THEN i.take_in_charge_due_at END),
+                                 (CASE WHEN i.resolved_at IS NULL THEN i.resolve_due_at END)) AS v(at)
+      WHERE i.structure_id = ? AND i.status IN (${OPEN_SQL}) AND v.at > ?`,
+    [structureId, after],
+  );
+  return row?.at ?? null;
+}
+
+export async function keepDashboard(
+  knex: Knex,
+  structureId: string,
+  key: { from: string; to: string; day: string },
+  kept: { asOf: string; validUntil: Date | null; changedAt: string | null; lastIncidentId: string | null; lists: string },
+  figures: unknown,
+): Promise<void> {
+  await knex.raw(
+    `INSERT INTO rsv_stats_dashboards (structure_id, period_from, period_to, day, as_of, changed_at, valid_until, last_incident_id, lists, figures)
+     VALUES (?, ?, ?, ?, ?::timestamptz, ?::timestamptz, coalesce(?::timestamptz, 'infinity'), ?, ?, ?::jsonb)
+     ON CONFLICT (structure_id) DO UPDATE
+        SET period_from = EXCLUDED.period_from, period_to = EXCLUDED.period_to, day = EXCLUDED.day, as_of = EXCLUDED.as_of,
+            changed_at = EXCLUDED.changed_at, valid_until = EXCLUDED.valid_until, last_incident_id = EXCLUDED.last_incident_id,
+            lists = EXCLUDED.lists, figures = EXCLUDED.figures`,
+    [structureId, key.from, key.to, key.day, kept.asOf, kept.changedAt, kept.validUntil, kept.lastIncidentId, kept.lists, JSON.stringify(figures)],
+  );
 }

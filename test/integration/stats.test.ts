@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { startTestHost, TestHost } from '../helpers/host';
 import { refreshSummaries } from '../../src/services/stats-summary';
 import { staleSummaries } from '../../src/store/stats';
-import { crossSchoolStats } from '../../src/services/stats';
+import { crossSchoolStats, schoolStats, SchoolStats } from '../../src/services/stats';
 
 /**
  * The statistics of a seeded school: every figure the API gives is computed again here, independently, from the
@@ -639,5 +639,63 @@ describe('the pages', () => {
     const direction = await (await h.as('direction')).get('/reservations/', 'text/html');
     expect(direction.text).toContain('href="/reservations/structures/college-a/stats"');
     expect(direction.text).not.toContain('href="/reservations/stats"');
+  });
+});
+
+describe('the kept dashboard of the default period', () => {
+  it('is served again while nothing changed, says exactly what the live computation says, and any change or due time makes it live again', async () => {
+    const knex = h.db.knex;
+    const ctx = h.module.context;
+    const daysAgo = (n: number) => DateTime.utc().minus({ days: n }).startOf('hour');
+    // Two incidents of the current school year, one still new, due to be taken in charge in two seconds.
+    const handled = await incident({ school: 'college-a', at: daysAgo(3).toISO()!, equipment: 'demo-iwb-14', type: 'iwb', severity: 'repair', moves: [[daysAgo(2).toISO()!, 'taken'], [daysAgo(1).toISO()!, 'closed']] });
+    const waiting = await incident({ school: 'college-a', at: daysAgo(2).toISO()!, equipment: 'demo-printer-cdi', type: 'software', severity: 'update' });
+    const dueAt = Date.now() + 2000;
+    await knex('rsv_incidents').where({ id: waiting.id }).update({ take_in_charge_due_at: new Date(dueAt) });
+    // Data changed within the settling margin is never kept: these rows are dated two minutes ago.
+    const settled = knex.raw(`now() - interval '2 minutes'`);
+    await knex('rsv_bookings').where({ structure_id: 'college-a' }).update({ updated_at: settled });
+    await knex('rsv_incidents').where({ structure_id: 'college-a' }).whereIn('id', [handled.id, waiting.id]).update({ updated_at: settled, last_event_at: settled });
+    const strip = ({ source: _s, ...rest }: SchoolStats) => rest;
+    const live = () => schoolStats(ctx, 'college-a', {}, new Date(), { live: true });
+
+    const first = await schoolStats(ctx, 'college-a', {});
+    expect(first.source).toBe('live');
+    const kept = await schoolStats(ctx, 'college-a', {});
+    expect(kept.source).toBe('kept');
+    expect(strip(kept)).toEqual(strip(await live()));
+    expect(kept.incidents.total).toBeGreaterThanOrEqual(2);
+    // The API presents it as it presents the live figures.
+    const direction = await h.as('direction');
+    const res = await direction.get('/structures/college-a/stats');
+    expect(res.status).toBe(200);
+    expect(res.body.incidents.total).toBe(kept.incidents.total);
+
+    // The due time passes: the overdue count changes with no change of data.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now() + 100)));
+    const due = await schoolStats(ctx, 'college-a', {});
+    expect(due.source).toBe('live');
+    expect(due.serviceClock.overdue).toBe(kept.serviceClock.overdue + 1);
+    expect(strip(due)).toEqual(strip(await live()));
+
+    // A move now: the next visit is live and counts it.
+    expect((await schoolStats(ctx, 'college-a', {})).source).toBe('kept');
+    const at = DateTime.utc();
+    await knex('rsv_incidents').where({ id: waiting.id }).update({ status: 'taken', taken_at: at.toJSDate(), last_event_at: at.toJSDate(), version: 2 });
+    await knex('rsv_incident_events').insert({ incident_id: waiting.id, structure_id: 'college-a', kind: 'status_changed', actor_id: 'u-referent1', from_status: 'new', to_status: 'taken', created_at: at.toJSDate() });
+    const moved = await schoolStats(ctx, 'college-a', {});
+    expect(moved.source).toBe('live');
+    expect(moved.incidents.byStatus.find((s) => s.status === 'taken')!.count).toBe(kept.incidents.byStatus.find((s) => s.status === 'taken')!.count + 1);
+
+    // Settled again, then a renamed equipment (no date of its own in the check: the small tables are compared whole).
+    await knex('rsv_incidents').where({ id: waiting.id }).update({ updated_at: settled, last_event_at: settled });
+    await knex('rsv_incident_events').where({ incident_id: waiting.id, kind: 'status_changed' }).update({ created_at: settled });
+    expect((await schoolStats(ctx, 'college-a', {})).source).toBe('live');
+    expect((await schoolStats(ctx, 'college-a', {})).source).toBe('kept');
+    await knex('rsv_equipment').where({ id: ids['college-a']!.equipment!['demo-iwb-14'] }).update({ name: 'TNI salle 14 (neuf)' });
+    const renamed = await schoolStats(ctx, 'college-a', {});
+    expect(renamed.source).toBe('live');
+    expect(renamed.incidents.byEquipment.map((e) => e.name)).toContain('TNI salle 14 (neuf)');
+    expect(strip(renamed)).toEqual(strip(await live()));
   });
 });
