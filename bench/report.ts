@@ -109,9 +109,7 @@ export function targets(rows: ResultRow[], extra: { doubleBookings: number | nul
     p99Target('inbox-first', 'inbox first page: p99 < 20 ms', 20),
     p99Target('inbox-deep', 'inbox deep page: p99 < 20 ms', 20),
     p99Target('dashboard', 'school dashboard (current school year): p99 < 50 ms', 50),
-    p99Target('dashboard-history', 'school dashboard (2 school years): p99 < 50 ms', 50),
     p99Target('stats-all', 'cross-school statistics (current school year): < 500 ms (p99)', 500),
-    p99Target('stats-all-history', 'cross-school statistics (2 school years, every incident): < 500 ms (p99)', 500),
     {
       name: 'reference host peak RSS < 300 MB',
       met: extra.peakRssBytes > 0 ? extra.peakRssBytes < 300 * 1024 * 1024 : null,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { DateTime } from 'luxon';
 import { benchConfig } from './config';
+import { schoolYearOf } from '../src/domain/stats';
 import { openDatabase } from '../src/db';
 import { COLLECTIVITE_LOGIN, dataCounts, prepareDatabase, referentLogin, runMigrations, schoolId, seed, teacherLogin, TIME_ZONE } from './seed';
 import { buildHost, startHost, HostProcess } from './host-process';
@@ -92,8 +93,12 @@ async function main(): Promise<void> {
   const schoolCount = counts.schools!;
   const bigIdx = 1;
   const activeIdxs = Array.from({ length: Math.max(1, Math.min(config.sizes.activeSchools, schoolCount - 1)) }, (_, i) => Math.min(schoolCount, i + 2));
+  // Each booking run books in schools of its own, so that every run starts from the same seeded future; several
+  // schools per run, so that the slots stay mostly free for the HTTP and raw runs alike (a run that fills its slots
+  // meets more conflicts, which are cheaper, and would not be comparable with the other side).
   const bookingRuns = config.connections.length * 2 + 1;
-  const bookingIdxs = Array.from({ length: bookingRuns }, (_, i) => Math.max(2, schoolCount - i));
+  const bookingSchoolsPerRun = Math.max(1, Math.min(4, Math.floor((schoolCount - 1 - activeIdxs.length) / bookingRuns)));
+  const bookingIdxs = Array.from({ length: bookingRuns * bookingSchoolsPerRun }, (_, i) => Math.max(2, schoolCount - i));
   const allSchoolIds = (await admin.query(`SELECT id FROM host_structures WHERE id LIKE 'bench-%' ORDER BY id`)).rows.map((r) => r.id as string);
   const schools = await loadSchools(admin, [...new Set([bigIdx, ...activeIdxs, ...bookingIdxs])]);
   const deepIds = (
@@ -104,7 +109,10 @@ async function main(): Promise<void> {
     )
   ).rows.map((r) => r.id as string);
   const today = DateTime.now().setZone(TIME_ZONE).startOf('day');
-  const statsWindow = { from: today.minus({ days: config.historyDays }).toISODate()!, to: today.plus({ days: 1 }).toISODate()! };
+  // The last two school years (the previous one and the current one, 1 September to 31 August): the longest period a
+  // dashboard offers at once, and the one the cross-school summary keeps besides each year.
+  const currentYear = schoolYearOf(today.toISODate()!);
+  const statsWindow = { from: `${Number(currentYear.from.slice(0, 4)) - 1}-09-01`, to: currentYear.to };
   const bookingMark = String((await admin.query(`SELECT coalesce(max(id), 0) + 1 AS id FROM rsv_bookings`)).rows[0].id);
 
   // The module's mails go to a sink that accepts and discards them, as a mail server would take them (the reference
@@ -149,7 +157,7 @@ async function main(): Promise<void> {
     await admin.query(`UPDATE rsv_deliveries SET status = 'sent', sent_at = now() WHERE status = 'pending'`);
   }
   const captureDb = await openDatabase({ url: config.databaseUrl, poolMax: 4 });
-  const ctx: BenchContext = { config, databaseUrl: config.databaseUrl, admin, knex: captureDb.knex, schools, activeIdxs, bigIdx, bookingIdxs, ...users, deepIds, statsWindow, allSchoolIds, bookingMark, outbox };
+  const ctx: BenchContext = { config, databaseUrl: config.databaseUrl, admin, knex: captureDb.knex, schools, activeIdxs, bigIdx, bookingIdxs, bookingSchoolsPerRun, ...users, deepIds, statsWindow, allSchoolIds, bookingMark, outbox };
 
   // Issue 5's comparison: the same declaration with the host's notifications switched off.
   const all: Scenario[] = [...SCENARIOS, declareScenario(false)];
@@ -198,6 +206,9 @@ async function main(): Promise<void> {
       const cpu0 = h.cpuMs();
       const http = await runHttp(h.baseUrl, { connections, seconds: config.durationSeconds, next: httpSide.next!, expected: scenario.expected, amount });
       const hostCpuMs = h.alive() ? (h.cpuMs() - cpu0) / Math.max(1, http.requests) : NaN;
+      // The mails of the HTTP run are delivered before the raw run starts: the host's worker would otherwise take CPU
+      // from the raw side and flatter the ratio.
+      if (outbox) await drainOutbox(admin, config.quick ? 1 : 60);
       const rawSide = await scenario.prepare(ctx, { mode: 'raw', connections, run: run + config.connections.length });
       const raw = await runRaw(config.databaseUrl, { connections, seconds: config.durationSeconds, warmupSeconds: config.warmupSeconds, tx: rawSide.tx!, amount });
       const row = rowOf(scenario.name, scenario.label, connections, http, raw);

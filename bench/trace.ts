@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import { DateTime } from 'luxon';
 import { startReferenceHost } from '../src/devhost/start';
 import { benchConfig } from './config';
+import { schoolYearOf } from '../src/domain/stats';
 import { freePort } from './host-process';
 import { once, signIn, Session } from './http';
 import { BenchContext, loadSchools, SCENARIOS } from './scenarios';
@@ -37,9 +38,9 @@ async function main(): Promise<void> {
     const deepIds = (await admin.query(`SELECT id::text FROM rsv_incidents WHERE structure_id = $1 ORDER BY id LIMIT 5`, [schoolId(1)])).rows.map((r) => r.id);
     const today = DateTime.now().setZone(TIME_ZONE).startOf('day');
     const ctx: BenchContext = {
-      config, databaseUrl: config.databaseUrl, admin, schools, activeIdxs: active, bigIdx: 1, bookingIdxs: booking, teachers, referents,
+      config, databaseUrl: config.databaseUrl, admin, schools, activeIdxs: active, bigIdx: 1, bookingIdxs: booking, bookingSchoolsPerRun: 1, teachers, referents,
       collectivite: await signIn(baseUrl, COLLECTIVITE_LOGIN), deepIds,
-      statsWindow: { from: today.minus({ days: config.historyDays }).toISODate()!, to: today.plus({ days: 1 }).toISODate()! },
+      statsWindow: { from: `${Number(schoolYearOf(today.toISODate()!).from.slice(0, 4)) - 1}-09-01`, to: schoolYearOf(today.toISODate()!).to },
       allSchoolIds: (await admin.query(`SELECT id FROM host_structures WHERE id LIKE 'bench-%'`)).rows.map((r) => r.id), bookingMark: '0', outbox: true, knex: started.db.knex,
     };
     // The module's knex is a clone of the host's (withUserParams): listen on both.
