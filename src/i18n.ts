@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import i18next, { i18n as I18n, TFunction } from 'i18next';
+import { DateTime } from 'luxon';
 import { MODULE_ROOT } from './manifest';
 
 export const LANGUAGES = ['fr', 'en'] as const;
@@ -41,8 +42,20 @@ export function getI18n(): I18n {
     interpolation: { escapeValue: false }, // EJS escapes at output; mails and JSON must not be HTML-escaped twice.
     returnNull: false,
   } as never);
+  // `{{dates, days}}`: calendar days (ISO 'YYYY-MM-DD') as the reader says them, 'mardi 7 avril 2026 et jeudi 9 avril
+  // 2026', never as stored.
+  instance.services.formatter?.add('days', (value: unknown, lng: string | undefined) => formatDays(Array.isArray(value) ? value : [value], lng ?? DEFAULT_LANGUAGE));
   shared = instance;
   return instance;
+}
+
+/** Calendar days in the reader's words, as one list: 'mardi 7 avril 2026, jeudi 9 avril 2026 et …'. */
+export function formatDays(days: unknown[], lng: string): string {
+  const words = days.map((d) => {
+    const day = DateTime.fromISO(String(d));
+    return day.isValid ? day.setLocale(lng).toFormat('cccc d LLLL yyyy') : String(d);
+  });
+  return new Intl.ListFormat(lng, { style: 'long', type: 'conjunction' }).format(words);
 }
 
 export function normalizeLanguage(value: string | null | undefined): Language | null {

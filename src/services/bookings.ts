@@ -134,7 +134,7 @@ export async function createBooking(
 
 function conflictError(conflicts: Conflict[], zone: string): ConflictError {
   const dates = [...new Set(conflicts.map((c) => c.date))];
-  return new ConflictError('conflict', dates.length > 1 ? 'booking:conflictMany' : 'booking:conflict', { dates: dates.join(', '), count: dates.length, zone }, { conflicts });
+  return new ConflictError('conflict', dates.length > 1 ? 'booking:conflictMany' : 'booking:conflict', { dates, count: dates.length, zone }, { conflicts });
 }
 
 async function lockBooking(trx: Knex, structureId: string, id: string): Promise<BookingRow> {

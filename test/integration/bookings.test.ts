@@ -72,6 +72,14 @@ describe('booking a room', () => {
     ).rejects.toMatchObject({ code: '23P01' });
   });
 
+  it('a slot in the past is refused (422), the day said in words', async () => {
+    const teacher = await h.as('enseignant');
+    const res = await teacher.post('/structures/college-a/bookings', { equipmentId: eq['room-cdi'], startsAt: '2021-01-04T10:00', endsAt: '2021-01-04T11:00' });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toBe('booking_rule');
+    expect(res.body.message).toBe('On ne peut pas réserver dans le passé (lundi 4 janvier 2021).');
+  });
+
   it('equipment of an incident type can never be booked (422)', async () => {
     const teacher = await h.as('enseignant');
     const s = slot(1);
@@ -179,7 +187,9 @@ describe('recurring bookings', () => {
     expect(res.status).toBe(409);
     expect(res.body.details.conflicts).toHaveLength(1);
     expect(res.body.details.conflicts[0].date).toBe('2027-11-23');
-    expect(res.body.message).toContain('2027-11-23');
+    // The message says the day as a French reader does, never the stored ISO form.
+    expect(res.body.message).toContain('mardi 23 novembre 2027');
+    expect(res.body.message).not.toContain('2027-11-23');
     expect(await count({ equipment_id: eq['room-cdi'] })).toBe(before);
   });
 

@@ -36,6 +36,10 @@ describe('planning pages without JavaScript', () => {
     expect(again.status).toBe(409);
     expect(again.text).toContain('Ce créneau est déjà réservé');
     expect(again.text).toContain('role="alert"');
+    // The taken day as French readers say it, in the message and in the list of taken slots.
+    const spoken = DateTime.fromISO(date).setLocale('fr').toFormat('cccc d LLLL yyyy');
+    expect(again.text).toContain(`Ce créneau est déjà réservé (${spoken})`);
+    expect(again.text).toContain(`<time datetime="${date}">${spoken}</time>`);
     const mine = await teacher.get('/reservations/bookings/mine?created=1', 'text/html');
     expect(mine.text).toContain('Réservation enregistrée.');
     expect(mine.text).toContain('Salle 12');

@@ -10,6 +10,7 @@ import { labelOf } from '../presenters';
 import { actorOf, bookingBody, bookingRequestOf, ownersOf, presentBooking } from '../api/bookings';
 import { AppError, ValidationError } from '../../errors';
 import { errorBody } from '../errors';
+import { formatDays } from '../../i18n';
 import { enabledServicesOf } from '../../store/settings';
 import { outOfServiceOf, windowsOf } from '../../services/availability';
 
@@ -73,11 +74,12 @@ async function bookingFormData(c: RouteContext<unknown, unknown>, values: Record
   };
 }
 
-function formErrors(error: unknown, t: RouteContext<unknown, unknown>['state']['t']) {
+function formErrors(error: unknown, t: RouteContext<unknown, unknown>['state']['t'], lang: string) {
   if (!(error instanceof AppError)) throw error;
   const body = errorBody(error, t);
-  const details = (body.details ?? {}) as { fields?: Array<{ field: string; message: string }>; conflicts?: unknown[] };
-  return { message: body.message, fields: details.fields ?? [], conflicts: details.conflicts ?? [], status: error.status };
+  const details = (body.details ?? {}) as { fields?: Array<{ field: string; message: string }>; conflicts?: Array<{ date: string }> };
+  const conflicts = (details.conflicts ?? []).map((c) => ({ ...c, label: formatDays([c.date], lang) }));
+  return { message: body.message, fields: details.fields ?? [], conflicts, status: error.status };
 }
 
 /** The fields of a form that picks a room and a slot, once or weekly (the booking form, the maintenance window form). */
@@ -217,7 +219,7 @@ export const planningPages: PageRoute[] = [
         const result = await createBooking(c.module, c.user, actor, c.structureId, request, new Date(), calendar);
         return { redirect: `${c.module.manifest.prefix}/bookings/mine?created=${result.bookings.length}` };
       } catch (error) {
-        const errors = formErrors(error, c.state.t);
+        const errors = formErrors(error, c.state.t, c.state.lang);
         errors.fields = errors.fields.map((x) => ({ ...x, field: x.field.replace('startsAt', 'start').replace('endsAt', 'end').replace('recurrence.until', 'until') }));
         const data = await bookingFormData(c, values);
         return { view: 'pages/booking-form', title: c.state.t('planning:form.title'), structureId: c.structureId, status: errors.status, data: { ...data, errors } };
