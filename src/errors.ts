@@ -81,3 +81,17 @@ export class TooManyRequestsError extends AppError {
     super('too_many_requests', 'tooManyRequests');
   }
 }
+
+/**
+ * 503: the work asked for is already running for others as much as this process allows (a live computation across
+ * a department's schools); `retryAfterSeconds` goes out as Retry-After.
+ */
+export class BusyError extends AppError {
+  readonly status = 503;
+  constructor(
+    messageKey: string,
+    readonly retryAfterSeconds = 30,
+  ) {
+    super('busy', messageKey);
+  }
+}

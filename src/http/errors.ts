@@ -1,7 +1,7 @@
 import type { Request, Response, NextFunction } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from 'pino';
-import { AppError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors';
+import { AppError, BusyError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors';
 import { DEFAULT_LANGUAGE, tFor, T } from '../i18n';
 import type { RequestState } from './request';
 
@@ -66,6 +66,7 @@ export function errorHandler(logger: Logger, renderPage: (req: Request, res: Res
       res.end();
       return;
     }
+    if (appError instanceof BusyError) res.set('Retry-After', String(appError.retryAfterSeconds));
     if (wantsJson(req)) {
       res.status(status).json(body);
       return;

@@ -42,6 +42,7 @@ import {
   upsertSummary,
 } from '../store/stats';
 import { getSettings } from '../store/settings';
+import { LiveGate } from './live-gate';
 import { serviceClockFigures, ServiceClockFigures } from '../store/service-clock-stats';
 
 /**
@@ -409,7 +410,7 @@ export async function crossSchoolStats(
     const read = await fromSummaryTable(ctx, structureIds, { year: years[0]!, span: years.length }, period, today);
     if (read) result = { ...read, source: 'summary' };
   }
-  result ??= { ...(await liveCross(ctx, structureIds, period, today)), source: 'live', computedAt: now };
+  result ??= { ...(await liveCrossShared(ctx, structureIds, period, today, now)), source: 'live' };
   // Names and zones are the directory's and the settings' of now; the rest is the same for everyone of the key.
   const summaries = result.summaries.map((s) => ({ ...s, name: names.get(s.id) ?? s.id, timeZone: zones.get(s.id) ?? DEFAULT_STATS_ZONE }));
   return {
@@ -471,6 +472,18 @@ async function fromSummaryTable(ctx: ModuleContext, structureIds: string[], key:
 }
 
 const zeroStatuses = () => Object.fromEntries(INCIDENT_STATUSES.map((s) => [s, 0])) as Record<IncidentStatus, number>;
+
+/**
+ * A live cross-school computation takes seconds of database time over a department: one at a time per process, two
+ * more waiting, identical requests sharing one (the same schools, period and day); others get 503 and Retry-After.
+ */
+export const liveCrossGate = new LiveGate(1, 2, 'statsBusy');
+
+/** The figures of the computation this request joined, with the instant that computation started. */
+function liveCrossShared(ctx: ModuleContext, structureIds: string[], period: Period, today: string, now: Date): Promise<SummaryResult> {
+  const schools = createHash('sha256').update([...structureIds].sort().join('\n')).digest('base64url');
+  return liveCrossGate.run(`${period.from}|${period.to}|${today}|${schools}`, async () => ({ ...(await liveCross(ctx, structureIds, period, today)), computedAt: now }));
+}
 
 async function liveCross(ctx: ModuleContext, structureIds: string[], period: Period, today: string) {
   const scope: StatsScope = { structureIds, from: period.from, to: period.to };

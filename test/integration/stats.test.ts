@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { startTestHost, TestHost } from '../helpers/host';
 import { refreshSummaries } from '../../src/services/stats-summary';
 import { staleSummaries } from '../../src/store/stats';
-import { crossSchoolStats, schoolStats, SchoolStats } from '../../src/services/stats';
+import { crossSchoolStats, liveCrossGate, schoolStats, SchoolStats } from '../../src/services/stats';
 
 /**
  * The statistics of a seeded school: every figure the API gives is computed again here, independently, from the
@@ -511,6 +511,32 @@ describe('the cross-school view', () => {
     expect(fromSummary).toEqual(fromLive);
     // Not a school year: always live.
     expect((await authority.get('/stats?from=2024-09-01&to=2025-06-30')).body.source).toBe('live');
+  });
+
+  it('custom periods across schools: identical requests share one computation; when the gate is full, 503 with Retry-After, in French', async () => {
+    const authority = await h.as('collectivite');
+    const [a, b] = await Promise.all([authority.get('/stats?from=2024-10-01&to=2025-03-31'), authority.get('/stats?from=2024-10-01&to=2025-03-31')]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.body).toEqual(b.body);
+    // Fill the gate with other people's computations: one running, two waiting.
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    const others = ['x', 'y', 'z'].map((key) => liveCrossGate.run(key, () => held));
+    expect(liveCrossGate.load).toMatchObject({ running: 1, waiting: 2 });
+    try {
+      const busy = await authority.get('/stats?from=2024-11-01&to=2025-03-31');
+      expect(busy.status).toBe(503);
+      expect(busy.headers['retry-after']).toBe('30');
+      expect(busy.body).toMatchObject({ error: 'busy', message: expect.stringContaining('déjà en cours de calcul') });
+      // A summarised school year never waits behind the gate.
+      await refreshSummaries(h.module.context, { periods: [{ year: 2024, span: 1 }] });
+      expect((await authority.get(`/stats?${PERIOD}`)).status).toBe(200);
+    } finally {
+      finish();
+      await Promise.all(others);
+    }
+    expect(liveCrossGate.load).toEqual({ running: 0, waiting: 0, shared: 0 });
+    expect((await authority.get('/stats?from=2024-11-01&to=2025-03-31')).status).toBe(200);
   });
 
   it('a move in a school makes its summary stale; the next refresh takes it in', async () => {
