@@ -6,9 +6,16 @@ import type { Request, Response, NextFunction } from 'express';
  */
 export class RequestLoad {
   private inFlight = 0;
+  /** When the last request ended (ms since the epoch); 0: none yet. */
+  private lastEnd = 0;
 
   get busy(): boolean {
     return this.inFlight > 0;
+  }
+
+  /** Milliseconds since the last request ended, 0 while one is being served. */
+  idleFor(now = Date.now()): number {
+    return this.inFlight > 0 ? 0 : now - this.lastEnd;
   }
 
   /** The first middleware of the module's router: counts a request until its response is done or abandoned. */
@@ -17,6 +24,7 @@ export class RequestLoad {
       this.inFlight++;
       res.once('close', () => {
         this.inFlight--;
+        this.lastEnd = Date.now();
       });
       next();
     };

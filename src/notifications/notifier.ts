@@ -28,6 +28,8 @@ const DELIVER_BATCH = 50;
 const EXPAND_BATCH = 50;
 /** How often a worker waiting for the requests looks again (MAIL_YIELD_SECONDS: how long it may wait). */
 const YIELD_POLL_MS = 10;
+/** How long without a request the web process must be before its mail worker goes on. */
+const QUIET_MS = 50;
 export const EXPAND_QUEUE = 'rsv-expand';
 export const DELIVER_QUEUE = 'rsv-deliver';
 const SWEEP_QUEUE = 'rsv-sweep';
@@ -194,13 +196,23 @@ export class Notifier implements OutboxWaker {
   /** After a commit: asks for one expansion soon (many changes in a burst make one job). */
   wake(): void {
     if (!this.started || this.wakeTimer) return;
-    this.wakeTimer = setTimeout(() => {
+    // Sending the wake-up job is a write too: while requests keep coming, it waits for a quiet moment (at most
+    // MAIL_YIELD_SECONDS), and one job then stands for every change of the burst.
+    const deadline = this.yieldDeadline();
+    const fire = () => {
+      const idle = this.ctx.load?.idleFor() ?? QUIET_MS;
+      if (idle < QUIET_MS && Date.now() < deadline && this.started) {
+        this.wakeTimer = setTimeout(fire, Math.max(YIELD_POLL_MS, QUIET_MS - idle));
+        this.wakeTimer.unref?.();
+        return;
+      }
       this.wakeTimer = null;
       this.boss
         ?.send(EXPAND_QUEUE, {}, { retryLimit: 5, retryDelay: 1 })
         .then(() => this.notify(this.expandWorker))
         .catch((error: Error) => this.ctx.logger.warn({ err: error }, 'could not wake the mail worker'));
-    }, 20);
+    };
+    this.wakeTimer = setTimeout(fire, 20);
     this.wakeTimer.unref?.();
   }
 
@@ -219,15 +231,25 @@ export class Notifier implements OutboxWaker {
   }
 
   /**
-   * In the web process, the mails wait for the people: before each batch, the worker waits for a moment when no
-   * request is being served (at most MAIL_YIELD_SECONDS), so that a burst of declarations delays its mails instead of
-   * slowing the declarations; the outbox keeps every mail meanwhile and the worker catches up as soon as the requests
-   * pause. A separate worker process (`npm run worker`) serves no request and never waits.
+   * In the web process, the mails wait for the people: the worker goes on at a quiet moment, when no request has been
+   * served for QUIET_MS, so that a burst of declarations delays its mails instead of slowing the declarations (one
+   * request after another leaves gaps of a fraction of a millisecond: not quiet). The outbox keeps every mail meanwhile.
+   * `deadline` (MAIL_YIELD_SECONDS after a batch began waiting) bounds the wait: under a load that never pauses, a
+   * batch still goes out every few seconds. A separate worker process (`npm run worker`) serves no request and never
+   * waits.
    */
-  private async yieldToRequests(): Promise<void> {
+  private async yieldToRequests(deadline = this.yieldDeadline()): Promise<void> {
     const load = this.ctx.load;
-    const until = Date.now() + (this.ctx.config?.mailYieldSeconds ?? 0) * 1000;
-    while (load?.busy && Date.now() < until && this.started) await new Promise((resolve) => setTimeout(resolve, YIELD_POLL_MS));
+    if (!load) return;
+    while (this.started && Date.now() < deadline) {
+      const idle = load.idleFor();
+      if (idle >= QUIET_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(YIELD_POLL_MS, QUIET_MS - idle)));
+    }
+  }
+
+  private yieldDeadline(): number {
+    return Date.now() + (this.ctx.config?.mailYieldSeconds ?? 0) * 1000;
   }
 
   /** Expands a batch of notifications: people read once for all, then one statement writes every delivery. */
@@ -309,9 +331,10 @@ export class Notifier implements OutboxWaker {
   private async deliverBatch(jobs: DeliverJob[]): Promise<void> {
     const memo = this.batchMemo(jobs.map((job) => job.data.deliveryId));
     const retry: Array<{ id: string; message: string }> = [];
+    // Each mail waits for a quiet moment, not only each batch; past the batch's deadline, the rest goes on at once.
+    const deadline = this.yieldDeadline();
     await eachLimited(jobs, this.concurrency, async (job) => {
-      // Each mail is built and sent between requests, not only each batch: a request never waits behind a batch.
-      await this.yieldToRequests();
+      await this.yieldToRequests(deadline);
       const message = await this.deliverJob(job, memo);
       if (message !== null) retry.push({ id: job.id, message });
     });
