@@ -121,9 +121,25 @@ export class HostDirectory {
     return rows[0] ? toUser(rows[0]) : null;
   }
 
+  /**
+   * Several users at once (every list page names its reporters and assignees): their structures and groups are read
+   * in one pass each for the whole list, not by a sub-query per user (one seq scan of the group members per user when
+   * a few people, a local authority's, belong to every school's group).
+   */
   async getUsers(ids: string[]): Promise<HostUser[]> {
     if (ids.length === 0) return [];
-    const { rows } = await this.knex.raw<{ rows: UserRow[] }>(`SELECT ${USER_COLUMNS} FROM host_users u WHERE u.id = ANY(?)`, [ids]);
+    const { rows } = await this.knex.raw<{ rows: UserRow[] }>(
+      `SELECT u.id, u.login, u.display_name, u.profile, u.email, u.language, u.functional_structure_id,
+              s.structures, s.admin_structures, g.groups
+         FROM host_users u
+         LEFT JOIN (SELECT user_id, array_agg(structure_id ORDER BY structure_id) AS structures,
+                           coalesce(array_agg(structure_id ORDER BY structure_id) FILTER (WHERE is_admin), '{}') AS admin_structures
+                      FROM host_user_structures WHERE user_id = ANY(:ids) GROUP BY user_id) s ON s.user_id = u.id
+         LEFT JOIN (SELECT user_id, array_agg(group_id ORDER BY group_id) AS groups
+                      FROM host_group_members WHERE user_id = ANY(:ids) GROUP BY user_id) g ON g.user_id = u.id
+        WHERE u.id = ANY(:ids)`,
+      { ids },
+    );
     return rows.map(toUser);
   }
 

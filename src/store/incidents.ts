@@ -76,6 +76,8 @@ const LIST_COLUMNS = [
   'i.status', 'i.version', 'i.out_of_service', 'i.created_at', 'i.updated_at', 'i.taken_at', 'i.resolved_at', 'i.last_event_at',
   'i.take_in_charge_due_at', 'i.resolve_due_at', 'i.taken_school_hours', 'i.resolved_school_hours', 'i.confirmed_at', 'i.confirmed_fixed',
 ];
+/** What a list's page query (LIST_COLUMNS and the description's excerpt) gives the outer query that adds the labels. */
+const PAGE_COLUMNS = [...LIST_COLUMNS, 'i.description'];
 
 /**
  * The due time the inbox sorts by: taking in charge while new, resolving after; none sorts last. Written exactly as
@@ -270,7 +272,9 @@ export async function listIncidents(
   applyFilter(pageRows, structureIds, filter, true);
   if (page.beforeId) pageRows.where('i.id', '<', page.beforeId);
   pageRows.orderBy('i.id', 'desc').limit(page.limit + 1);
-  const q = withLabels(knex.from(pageRows.as('i'))).select('i.*', ...LABEL_COLUMNS);
+  // The page's columns named, not `i.*`: a statement without a star projection is prepared (src/db), so PostgreSQL
+  // plans the inbox's most frequent query once per connection.
+  const q = withLabels(knex.from(pageRows.as('i'))).select(...PAGE_COLUMNS, ...LABEL_COLUMNS);
   if (page.withLastEvent) {
     q.select('le.kind as last_event_kind', 'le.to_status as last_event_to_status').joinRaw(
       `LEFT JOIN LATERAL (SELECT ev.kind, ev.to_status FROM rsv_incident_events ev WHERE ev.incident_id = i.id ORDER BY ev.id DESC LIMIT 1) le ON true`,
@@ -286,7 +290,7 @@ async function listByDue(knex: Knex, structureIds: string[], filter: IncidentFil
     pageRows.whereRaw(`(${DUE_SQL}, i.id) > (?::timestamptz, ?::bigint)`, [page.afterDue.due ? page.afterDue.due.toISOString() : 'infinity', page.afterDue.id]);
   }
   pageRows.orderByRaw(`${DUE_SQL} ASC, i.id ASC`).limit(page.limit + 1);
-  return withLabels(knex.from(pageRows.as('i'))).select('i.*', ...LABEL_COLUMNS).orderByRaw(`${DUE_SQL} ASC, i.id ASC`);
+  return withLabels(knex.from(pageRows.as('i'))).select(...PAGE_COLUMNS, ...LABEL_COLUMNS).orderByRaw(`${DUE_SQL} ASC, i.id ASC`);
 }
 
 /** Counts per status under the same filters (except the status): the inbox's tabs. */

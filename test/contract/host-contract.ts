@@ -70,6 +70,12 @@ export function describeHostContract(label: string, makeSubject: () => Promise<C
         const admin = await s.signIn('direction');
         const [adminUser] = await s.host.directory.getUsers([admin.userId]);
         expect(adminUser).toMatchObject({ login: 'direction', profile: 'Personnel', structures: ['college-a'], adminStructures: ['college-a'] });
+        // Several at once (a list page's reporters and assignees): each as when asked alone, groups included.
+        const ids = [authority.userId, admin.userId, teacher.userId];
+        const together = await s.host.directory.getUsers(ids);
+        const alone = await Promise.all(ids.map(async (id) => (await s.host.directory.getUsers([id]))[0]));
+        expect([...together].sort((a, b) => a.id.localeCompare(b.id))).toEqual([...alone].sort((a, b) => a!.id.localeCompare(b!.id)));
+        expect(together.find((u) => u.id === authority.userId)!.structures.sort()).toEqual(['college-a', 'college-b']);
       });
 
       it('opens a new session at each sign-in, and signing out ends only that one', async () => {
