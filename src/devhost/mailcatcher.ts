@@ -1,5 +1,5 @@
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, AddressObject } from 'mailparser';
+import type { SMTPServer } from 'smtp-server';
+import type { AddressObject } from 'mailparser';
 import type { Knex } from 'knex';
 import type { AddressInfo } from 'node:net';
 
@@ -38,6 +38,8 @@ export class MailCatcher {
   constructor(private readonly knex: Knex) {}
 
   async start(port = 0): Promise<number> {
+    // Loaded when the catcher starts: a reference host that sends to a real SMTP server never carries them.
+    const { SMTPServer } = await import('smtp-server');
     const server = new SMTPServer({
       secure: false,
       authOptional: true,
@@ -104,6 +106,7 @@ export class MailCatcher {
   }
 
   private async store(raw: Buffer, rcptTo: string[], mailFrom: string | null): Promise<void> {
+    const { simpleParser } = await import('mailparser');
     const parsed = await simpleParser(raw);
     const headers: Record<string, string> = {};
     for (const [key, value] of parsed.headers) headers[key] = typeof value === 'string' ? value : JSON.stringify(value);

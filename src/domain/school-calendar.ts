@@ -1,4 +1,4 @@
-import ical from 'node-ical';
+import type ical from 'node-ical';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DateTime } from 'luxon';
 import type { Holiday } from './bookings';
@@ -130,12 +130,21 @@ function textOf(value: unknown): string {
   return '';
 }
 
+/**
+ * node-ical, loaded with the first calendar imported (some 15 MB of a web process's memory, for a page an
+ * administrator uses once a year); `require`, not `import()`, keeps the import synchronous and pure.
+ */
+let icalModule: typeof ical | null = null;
+function nodeIcal(): typeof ical {
+  return (icalModule ??= require('node-ical') as typeof ical);
+}
+
 /** The entries of the ministry's iCalendar file (one per VEVENT). */
 export function icsEntries(text: string): CalendarEntry[] {
   if (!/BEGIN:VCALENDAR/i.test(text)) throw new CalendarFormatError('not_ics');
   let parsed: ReturnType<typeof ical.sync.parseICS>;
   try {
-    parsed = ical.sync.parseICS(text);
+    parsed = nodeIcal().sync.parseICS(text);
   } catch (error) {
     throw new CalendarFormatError('not_ics', { reason: (error as Error).message.slice(0, 200) });
   }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { UnsupportedMediaTypeError, ValidationError } from '../errors';
 import { AttachmentType, cleanName, isImageType, sanitizeFileName, sniffType } from '../domain/attachments';
 
@@ -25,6 +25,15 @@ export const THUMBNAIL_SIDE = 320;
  */
 export const MAX_INPUT_PIXELS = 50_000_000;
 
+/**
+ * sharp and libvips are loaded with the first image (about 20 MB of a web process's memory that most requests never
+ * need), then kept.
+ */
+let sharpLoading: Promise<typeof Sharp> | null = null;
+function loadSharp(): Promise<typeof Sharp> {
+  return (sharpLoading ??= import('sharp').then((m) => m.default));
+}
+
 const SHARP_FORMAT: Record<Exclude<AttachmentType, 'application/pdf'>, string> = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp' };
 
 function refused(name: string, reason: 'type' | 'unreadable'): UnsupportedMediaTypeError {
@@ -35,6 +44,7 @@ function refused(name: string, reason: 'type' | 'unreadable'): UnsupportedMediaT
 }
 
 export async function prepareFile(file: { filename: string; data: Buffer }): Promise<PreparedFile> {
+  const sharp = await loadSharp();
   const shownName = cleanName(file.filename) || '?';
   if (!file.data.length) throw new ValidationError([{ field: 'file', message: `${shownName}: empty file` }], 'attachments:errors.empty');
   const type = sniffType(file.data);

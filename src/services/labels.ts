@@ -1,4 +1,3 @@
-import QRCode from 'qrcode';
 import type { ModuleContext } from '../context';
 import { listEquipment, EquipmentRow } from '../store/equipment';
 
@@ -16,6 +15,8 @@ export function declarationLink(ctx: Pick<ModuleContext, 'host' | 'manifest'>, e
  * of 4 modules as the standard asks). Only paths and a viewBox: no script, no style, no size (the page sizes it).
  */
 export async function qrSvg(text: string): Promise<string> {
+  // Loaded with the first label (a few MB the web process needs only when labels are printed).
+  const { default: QRCode } = await import('qrcode');
   return QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 4, color: { dark: '#000000ff', light: '#ffffffff' } });
 }
 
