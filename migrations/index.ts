@@ -10,6 +10,7 @@ import * as unavailabilities from './20261123_0005_unavailabilities';
 import * as attachments from './20261123_0006_attachments';
 import * as serviceClock from './20261123_0008_service_clock';
 import * as statsDashboardCache from './20261123_0009_stats_dashboard_cache';
+import * as pendingFiles from './20261123_0010_pending_files';
 
 /** The module's migrations, in order. Forward-only: never edit one that has shipped, add a new one. */
 export const moduleMigrations: Migration[] = [
@@ -24,6 +25,7 @@ export const moduleMigrations: Migration[] = [
   { name: '20261123_0007_stats_summary_span', up: statsSummarySpan.up },
   { name: '20261123_0008_service_clock', up: serviceClock.up },
   { name: '20261123_0009_stats_dashboard_cache', up: statsDashboardCache.up },
+  { name: '20261123_0010_pending_files', up: pendingFiles.up },
 ];
 
 export const MODULE_MIGRATIONS_TABLE = 'knex_migrations_rsv';

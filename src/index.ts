@@ -13,6 +13,7 @@ import { enabledServicesOf } from './store/settings';
 import { RequestLoad } from './http/load';
 import { Notifier } from './notifications/notifier';
 import { StatsRefresher } from './services/stats-summary';
+import { sweepAbandonedFiles } from './services/attachments';
 
 export type { Host } from './host';
 export { HOOK_API_VERSION } from './host';
@@ -83,6 +84,7 @@ export async function install(host: Host, options: InstallOptions = {}): Promise
     leaseSeconds: config.mailLeaseSeconds,
     maintenanceSeconds: config.queueMaintenanceSeconds,
     schema: options.databaseSchema ?? 'public',
+    alsoOnSweep: () => sweepAbandonedFiles(context),
   });
   // Transactions opened from this knex carry the outbox's waker: a change that records a notification wakes the
   // worker once committed, without any caller passing it along.

@@ -47,6 +47,8 @@ export interface NotifierOptions {
   pollingIntervalSeconds: number;
   /** How long a delivery (and its job) is held by the worker sending it. */
   leaseSeconds: number;
+  /** Other crash recovery the module runs with the mail worker's sweep, every minute (abandoned upload files). */
+  alsoOnSweep?: () => Promise<unknown>;
   maintenanceSeconds: number;
   schema: string;
   /** Mails sent at once, each on its own pooled SMTP connection (default: the module's MAIL_CONCURRENCY). */
@@ -417,8 +419,11 @@ export class Notifier implements OutboxWaker {
     return 'sent';
   }
 
-  /** Catches up after a crash: unexpanded notifications, pending deliveries without a live lease. */
+  /** Catches up after a crash: unexpanded notifications, pending deliveries without a live lease, `alsoOnSweep`. */
   async sweep(): Promise<void> {
+    if (this.options.alsoOnSweep) {
+      await this.options.alsoOnSweep().catch((error: Error) => this.ctx.logger.warn({ err: error }, 'crash recovery sweep failed'));
+    }
     await this.expandPending();
     const stale: Array<{ id: string }> = await this.knex('rsv_deliveries')
       .where({ status: 'pending' })

@@ -15,7 +15,9 @@ import { PreparedFile, prepareFiles } from './images';
  * Files attached to incidents and comments. Every upload runs the same way: each file checked and re-encoded (no I/O
  * yet; one refused file refuses them all) -> the files written to storage under new random keys -> the rows and their
  * history entry in one transaction that also enforces the limit of 5 per incident -> on any failure, the files just
- * written are deleted. So a refused or failed upload leaves no row and no file.
+ * written are deleted. So a refused or failed upload leaves no row and no file. The files' keys are written to
+ * rsv_pending_files before the files and leave it with the rows' commit: should the process die in between, the
+ * sweep (sweepAbandonedFiles) deletes the files later.
  */
 
 export interface StoredFile extends PreparedFile {
@@ -34,37 +36,44 @@ function noFile(): ValidationError {
   return new ValidationError([{ field: 'file', message: 'at least one file (multipart/form-data, field "file")' }], 'attachments:errors.noFile');
 }
 
-async function removeStored(ctx: ModuleContext, stored: StoredFile[]): Promise<void> {
+const keysOf = (stored: StoredFile[]): string[] => stored.flatMap((f) => (f.thumbnailKey ? [f.key, f.thumbnailKey] : [f.key]));
+
+/** Deletes files and then their pending keys; a key whose file could not be deleted stays for the sweep. */
+async function deleteFiles(ctx: ModuleContext, keys: string[]): Promise<void> {
   const storage = fileStorage(ctx);
-  for (const f of stored) {
-    for (const key of [f.key, f.thumbnailKey]) {
-      if (!key) continue;
-      try {
-        await storage.delete(key);
-      } catch (error) {
-        ctx.logger.error({ err: error, key }, 'an attachment file could not be deleted after a failed upload');
-      }
+  const deleted: string[] = [];
+  for (const key of keys) {
+    try {
+      await storage.delete(key);
+      deleted.push(key);
+    } catch (error) {
+      ctx.logger.error({ err: error, key }, 'an attachment file could not be deleted; the sweep will try again');
     }
   }
+  if (deleted.length) await ctx.knex('rsv_pending_files').whereIn('key', deleted).delete();
+}
+
+async function removeStored(ctx: ModuleContext, stored: StoredFile[]): Promise<void> {
+  await deleteFiles(ctx, keysOf(stored));
 }
 
 /** Writes the files (and thumbnails); if one write fails, the ones already written are deleted. */
 async function storeFiles(ctx: ModuleContext, prepared: PreparedFile[]): Promise<StoredFile[]> {
   const storage = fileStorage(ctx);
+  const planned: StoredFile[] = prepared.map((file) => ({ ...file, key: newStorageKey(), thumbnailKey: file.thumbnail ? newStorageKey() : null }));
+  // Committed before any file is written: a crash from here on leaves keys the sweep finds.
+  await ctx.knex('rsv_pending_files').insert(keysOf(planned).map((key) => ({ key })));
   const stored: StoredFile[] = [];
   try {
-    for (const file of prepared) {
-      const entry: StoredFile = { ...file, key: newStorageKey(), thumbnailKey: null };
+    for (const entry of planned) {
       stored.push(entry);
-      await storage.put(entry.key, file.data, file.contentType);
-      if (file.thumbnail) {
-        entry.thumbnailKey = newStorageKey();
-        await storage.put(entry.thumbnailKey, file.thumbnail, 'image/webp');
-      }
+      await storage.put(entry.key, entry.data, entry.contentType);
+      if (entry.thumbnail && entry.thumbnailKey) await storage.put(entry.thumbnailKey, entry.thumbnail, 'image/webp');
     }
     return stored;
   } catch (error) {
-    await removeStored(ctx, stored);
+    // Every planned key: a file half-way through its write is deleted too (deleting a missing key is no error).
+    await removeStored(ctx, planned);
     throw error;
   }
 }
@@ -83,6 +92,8 @@ async function withStoredFiles<R>(ctx: ModuleContext, files: Array<{ filename: s
 
 /** The rows of stored files, tied to the history entry that added them. */
 async function insertRows(trx: Knex.Transaction, structureId: string, incidentId: string, event: IncidentEventRow, uploaderId: string, stored: StoredFile[]): Promise<AttachmentRow[]> {
+  // The files are no longer pending once their rows commit: in the same transaction.
+  await trx('rsv_pending_files').whereIn('key', keysOf(stored)).delete();
   return insertAttachments(
     trx,
     stored.map((f) => ({
@@ -180,3 +191,20 @@ export async function readAttachment(ctx: ModuleContext, structureId: string, id
 }
 
 export { listAttachments };
+
+/**
+ * The files of uploads whose process died between writing them and committing their rows: keys pending for longer
+ * than any upload takes (`olderThanMinutes`) are deleted from the storage, then from the journal. A key some
+ * attachment row names is never touched (its rows and its journal entry leave together, so this is only a guard). The mail worker's sweep calls it every minute. Returns how many keys were cleared.
+ */
+export async function sweepAbandonedFiles(ctx: ModuleContext, options: { olderThanMinutes?: number; limit?: number } = {}): Promise<number> {
+  const rows: Array<{ key: string }> = await ctx.knex('rsv_pending_files as p')
+    .where('p.created_at', '<', ctx.knex.raw(`now() - make_interval(mins => ?)`, [options.olderThanMinutes ?? 60]))
+    .whereNotExists((q) => q.select(ctx.knex.raw('1')).from('rsv_attachments as a').whereRaw('a.storage_key = p.key OR a.thumbnail_key = p.key'))
+    .orderBy('p.created_at')
+    .limit(options.limit ?? 200)
+    .select('p.key');
+  const keys = rows.map((r) => r.key);
+  if (keys.length) await deleteFiles(ctx, keys);
+  return keys.length;
+}

@@ -4,7 +4,8 @@ import path from 'node:path';
 import request from 'supertest';
 import sharp from 'sharp';
 import { startTestHost, TestHost, API, Client } from '../helpers/host';
-import { attachToIncident } from '../../src/services/attachments';
+import { attachToIncident, sweepAbandonedFiles } from '../../src/services/attachments';
+import { FolderStorage, newStorageKey } from '../../src/services/file-storage';
 import type { ModuleContext } from '../../src/context';
 
 /**
@@ -463,6 +464,47 @@ describe('storage', () => {
     await expect(attachToIncident(failing, actor, 'college-a', incidentId, [{ filename: 'a.png', data: await png() }, { filename: 'b.png', data: await png() }])).rejects.toThrow('disk full');
     expect(kept.size).toBe(0);
     expect(await rowCount()).toBe(rows);
+  });
+
+  const pending = async () => (await h.db.knex('rsv_pending_files').select('key')).map((r: { key: string }) => r.key);
+
+  it('the keys of an upload are journaled while its files are written, and leave with its rows (or its failure)', async () => {
+    const incidentId = await declare();
+    let seen: string[] = [];
+    const { storage } = memoryStorage(() => undefined);
+    const watching = { ...ctx(), host: { ...ctx().host, storage: { ...storage, put: async (key: string, data: Buffer, type: string) => {
+      seen = await pending();
+      return storage.put(key, data, type);
+    } } } } as ModuleContext;
+    const { attachments } = await attachToIncident(watching, actor, 'college-a', incidentId, [{ filename: 'photo.jpg', data: await phonePhoto() }]);
+    // While the thumbnail was written, both keys were in the journal; once the rows committed, neither is.
+    expect(seen).toEqual(expect.arrayContaining([attachments[0]!.storage_key, attachments[0]!.thumbnail_key]));
+    expect(await pending()).toEqual([]);
+    let calls = 0;
+    const failing = { ...ctx(), host: { ...ctx().host, storage: memoryStorage(() => { if (++calls === 2) throw new Error('disk full'); }).storage } } as ModuleContext;
+    await expect(attachToIncident(failing, actor, 'college-a', incidentId, [{ filename: 'a.png', data: await png() }, { filename: 'b.png', data: await png() }])).rejects.toThrow('disk full');
+    expect(await pending()).toEqual([]);
+  });
+
+  it('after a crash between the files and the commit, the sweep deletes the files of keys pending for over an hour, and only those', async () => {
+    const folder = new FolderStorage(filesDir);
+    const abandoned = newStorageKey();
+    const recent = newStorageKey();
+    await folder.put(abandoned, Buffer.from('written, never committed'));
+    await folder.put(recent, Buffer.from('an upload still under way'));
+    await h.db.knex('rsv_pending_files').insert([{ key: abandoned, created_at: new Date(Date.now() - 2 * 3600_000) }, { key: recent }]);
+    // A committed attachment whose key is, against all odds, still in the journal: never touched.
+    const incidentId = await declare();
+    const { attachments } = await attachToIncident(ctx(), actor, 'college-a', incidentId, [{ filename: 'a.png', data: await png() }]);
+    const kept = attachments[0]!.storage_key;
+    await h.db.knex('rsv_pending_files').insert({ key: kept, created_at: new Date(Date.now() - 2 * 3600_000) });
+    expect(await sweepAbandonedFiles(ctx())).toBe(1);
+    expect(await folder.get(abandoned)).toBeNull();
+    expect((await folder.get(recent))?.toString()).toBe('an upload still under way');
+    expect(await folder.get(kept)).not.toBeNull();
+    expect((await pending()).sort()).toEqual([kept, recent].sort());
+    await h.db.knex('rsv_pending_files').whereIn('key', [kept, recent]).delete();
+    await folder.delete(recent);
   });
 });
 
