@@ -65,7 +65,9 @@ export const statsRoutes: ApiRoute[] = [
     method: 'get',
     path: '/stats',
     summary:
-      'The same figures across the schools where the user holds stats.viewAcrossStructures (403 if none): a summary per school, ranked by sort (incidents, backlog, takeInCharge, resolve, occupancy), and the total.',
+      'The same figures across the schools where the user holds stats.viewAcrossStructures (403 if none): a summary per school, ranked by sort (incidents, backlog, takeInCharge, resolve, occupancy), and the total. ' +
+      'A whole school year (or the last two) is read from the summary at once; another period is computed live, one at a time per process with two waiting ' +
+      '(identical requests share one): beyond that, 503 with Retry-After.',
     action: STATS_ACROSS,
     scope: { kind: 'anyStructure' },
     query: crossStatsQuery,
