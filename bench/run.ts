@@ -9,13 +9,12 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { DateTime } from 'luxon';
 import { benchConfig } from './config';
-import { schoolYearOf } from '../src/domain/stats';
 import { openDatabase } from '../src/db';
 import { COLLECTIVITE_LOGIN, dataCounts, prepareDatabase, referentLogin, runMigrations, schoolId, seed, teacherLogin, TIME_ZONE } from './seed';
 import { buildHost, startHost, HostProcess } from './host-process';
 import { once, runHttp, signIn, Session } from './http';
 import { runRaw } from './raw';
-import { BenchContext, declareScenario, doubleBookings, loadSchools, Scenario, SCENARIOS } from './scenarios';
+import { BenchContext, declareScenario, doubleBookings, lastTwoSchoolYears, loadSchools, Scenario, SCENARIOS } from './scenarios';
 import { startSmtpSink } from './smtp-sink';
 import { formatTable, ResultRow, rowOf, statusSummary, targets } from './report';
 
@@ -109,10 +108,7 @@ async function main(): Promise<void> {
     )
   ).rows.map((r) => r.id as string);
   const today = DateTime.now().setZone(TIME_ZONE).startOf('day');
-  // The last two school years (the previous one and the current one, 1 September to 31 August): the longest period a
-  // dashboard offers at once, and the one the cross-school summary keeps besides each year.
-  const currentYear = schoolYearOf(today.toISODate()!);
-  const statsWindow = { from: `${Number(currentYear.from.slice(0, 4)) - 1}-09-01`, to: currentYear.to };
+  const statsWindow = lastTwoSchoolYears(today.toISODate()!);
   const bookingMark = String((await admin.query(`SELECT coalesce(max(id), 0) + 1 AS id FROM rsv_bookings`)).rows[0].id);
 
   // The module's mails go to a sink that accepts and discards them, as a mail server would take them (the reference

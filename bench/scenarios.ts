@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import type { ModuleContext } from '../src/context';
 import { HostDirectory } from '../src/hostkit/directory';
 import { crossSchoolStats, schoolStats } from '../src/services/stats';
+import { schoolYearOf } from '../src/domain/stats';
+import { summaryPeriod } from '../src/store/stats';
 import { DateTime } from 'luxon';
 import { encodeCursor } from '../src/domain/keyset';
 import type { BenchConfig } from './config';
@@ -164,6 +166,14 @@ async function capture(ctx: BenchContext, run: (module: ModuleContext) => Promis
 async function replay(client: Client, statements: Captured[]): Promise<string> {
   for (const q of statements) await client.query(q.sql, q.bindings);
   return 'ok';
+}
+
+/**
+ * The longer statistics period of the bench: the previous and the current school year, the longest a dashboard offers
+ * at once and one the cross-school summary keeps (span 2).
+ */
+export function lastTwoSchoolYears(today: string): { from: string; to: string } {
+  return summaryPeriod({ year: Number(schoolYearOf(today).from.slice(0, 4)) - 1, span: 2 });
 }
 
 /** The query string of a statistics request: the default period (the current school year), or the last two school years. */

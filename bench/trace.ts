@@ -10,10 +10,9 @@ import { Client } from 'pg';
 import { DateTime } from 'luxon';
 import { startReferenceHost } from '../src/devhost/start';
 import { benchConfig } from './config';
-import { schoolYearOf } from '../src/domain/stats';
 import { freePort } from './host-process';
 import { once, signIn, Session } from './http';
-import { BenchContext, loadSchools, SCENARIOS } from './scenarios';
+import { BenchContext, lastTwoSchoolYears, loadSchools, SCENARIOS } from './scenarios';
 import { COLLECTIVITE_LOGIN, referentLogin, schoolId, teacherLogin, TIME_ZONE } from './seed';
 
 async function main(): Promise<void> {
@@ -40,7 +39,7 @@ async function main(): Promise<void> {
     const ctx: BenchContext = {
       config, databaseUrl: config.databaseUrl, admin, schools, activeIdxs: active, bigIdx: 1, bookingIdxs: booking, bookingSchoolsPerRun: 1, teachers, referents,
       collectivite: await signIn(baseUrl, COLLECTIVITE_LOGIN), deepIds,
-      statsWindow: { from: `${Number(schoolYearOf(today.toISODate()!).from.slice(0, 4)) - 1}-09-01`, to: schoolYearOf(today.toISODate()!).to },
+      statsWindow: lastTwoSchoolYears(today.toISODate()!),
       allSchoolIds: (await admin.query(`SELECT id FROM host_structures WHERE id LIKE 'bench-%'`)).rows.map((r) => r.id), bookingMark: '0', outbox: true, knex: started.db.knex,
     };
     // The module's knex is a clone of the host's (withUserParams): listen on both.
