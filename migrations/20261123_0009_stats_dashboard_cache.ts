@@ -15,8 +15,7 @@ export async function up(knex: Knex): Promise<void> {
       period_to date NOT NULL,
       -- "Today" in the school's zone when computed: the weeks so far and the backlog move on with the days.
       day date NOT NULL,
-      -- Every change these figures miss is dated at or after as_of (see the service); the latest change they include.
-      as_of timestamptz NOT NULL,
+      -- The latest change the figures include (kept only when no change was dated within the settling margin).
       changed_at timestamptz,
       -- The first due time of an open incident after the computation (the overdue count changes then), or infinity.
       valid_until timestamptz NOT NULL,

@@ -251,7 +251,9 @@ export async function recomputeOpenDueTimes(knex: Knex, structureId: string): Pr
     resolve.push(addSchoolHours(new Date(r.reopened_at ?? r.created_at), t.resolveHours, calendar)?.toISOString() ?? null);
   }
   await knex.raw(
-    `UPDATE rsv_incidents i SET take_in_charge_due_at = v.take_due, resolve_due_at = v.resolve_due
+    // updated_at moves too: the due times are a change of these incidents, which the statistics' freshness checks
+    // (the kept dashboard, the cross-school summary) must see.
+    `UPDATE rsv_incidents i SET take_in_charge_due_at = v.take_due, resolve_due_at = v.resolve_due, updated_at = now()
        FROM unnest(?::bigint[], ?::timestamptz[], ?::timestamptz[]) AS v(id, take_due, resolve_due)
       WHERE i.id = v.id AND i.structure_id = ?`,
     [ids, take, resolve, structureId] as unknown as Knex.RawBinding[],

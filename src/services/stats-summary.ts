@@ -3,7 +3,7 @@ import type { ModuleContext } from '../context';
 import { createBoss } from '../notifications/queue';
 import { schoolYearOf, todayIn } from '../domain/stats';
 import { staleSummaries, SummaryKey } from '../store/stats';
-import { DEFAULT_STATS_ZONE, refreshSchoolSummary } from './stats';
+import { DEFAULT_STATS_ZONE, refreshSchoolSummary, SETTLE_MS } from './stats';
 
 /**
  * Keeps the cross-school summary (rsv_stats_summaries) fresh, from the job queue: every few minutes, the schools
@@ -17,11 +17,6 @@ export const STATS_REFRESH_QUEUE = 'rsv-stats-refresh';
 export const STATS_REFRESH_CRON = '*/5 * * * *';
 /** Even without a change, a summary is computed again after a day (a renamed type or equipment, the weeks moving on). */
 const MAX_AGE_MS = 24 * 3600 * 1000;
-/**
- * A summary is dated a minute before its reads: a change committed while it was computed, by a transaction that
- * started earlier, is then seen as newer than the summary and refreshed next time, never missed.
- */
-const SAFETY_MARGIN_MS = 60 * 1000;
 
 /**
  * The periods the summary keeps: the current school year, the previous one (the period form's two shortcuts), and
@@ -53,7 +48,9 @@ export async function refreshSummaries(ctx: ModuleContext, options: { now?: Date
       if (!stale.length) break;
       for (const structureId of stale) {
         if (Date.now() - started > budget) return { refreshed, remaining: true };
-        const computedAt = new Date((options.now ?? new Date()).getTime() - SAFETY_MARGIN_MS);
+        // Dated the settling margin before its reads: a change committed while it was computed, by a transaction that
+        // started earlier, is then seen as newer than the summary and refreshed next time, never missed.
+        const computedAt = new Date((options.now ?? new Date()).getTime() - SETTLE_MS);
         await refreshSchoolSummary(ctx, structureId, key, computedAt, options.now ?? new Date());
         done.push(structureId);
         refreshed++;

@@ -340,11 +340,11 @@ async function liveSchoolStats(ctx: ModuleContext, structureId: string, period: 
 }
 
 /**
- * How long a transaction may run: a change committed after the dashboard was read is dated (now() of its
- * transaction) at most this long before the reads, so a kept dashboard is trusted only while no change is dated after
- * its reads minus this margin (the summary's job queue relies on the same bound).
+ * How long a transaction may run: a change committed after figures were read is dated (now() of its transaction) at
+ * most this long before the reads. A kept dashboard is trusted only while no change is dated after its reads minus
+ * this margin, and a cross-school summary is dated this long before its reads (stats-summary.ts).
  */
-const DASHBOARD_SETTLE_MS = 60 * 1000;
+export const SETTLE_MS = 60 * 1000;
 
 /**
  * The school dashboard: every figure of one school for a period. The default period (the current school year), the
@@ -355,21 +355,21 @@ const DASHBOARD_SETTLE_MS = 60 * 1000;
  */
 export async function schoolStats(ctx: ModuleContext, structureId: string, input: StatsInput, now = new Date(), options: { live?: boolean } = {}): Promise<SchoolStats> {
   const period = await schoolPeriod(ctx, structureId, input, now);
-  const name = ctx.host.directory.getStructures([structureId]).then((s) => s[0]?.name ?? structureId);
+  const nameOf = () => ctx.host.directory.getStructures([structureId]).then((s) => s[0]?.name ?? structureId);
   if (options.live || input.from || input.to) {
-    const [figures, structureName] = await Promise.all([liveSchoolStats(ctx, structureId, period, now), name]);
+    const [figures, structureName] = await Promise.all([liveSchoolStats(ctx, structureId, period, now), nameOf()]);
     return { structure: { id: structureId, name: structureName }, ...figures, source: 'live' };
   }
   const key = { from: period.from, to: period.to, day: todayIn(period.timeZone, now) };
-  const state = await freshDashboard<Omit<SchoolStats, 'structure' | 'source'>>(ctx.knex, structureId, key, DASHBOARD_SETTLE_MS / 1000);
-  if (state.figures) return { structure: { id: structureId, name: await name }, ...state.figures, source: 'kept' };
-  // Due times after the state's instant, which comes before every read of the computation: none is missed.
-  const [figures, validUntil, structureName] = await Promise.all([liveSchoolStats(ctx, structureId, period, now), nextDueTime(ctx.knex, structureId, state.now), name]);
+  const [state, structureName] = await Promise.all([freshDashboard<Omit<SchoolStats, 'structure' | 'source'>>(ctx.knex, structureId, key, SETTLE_MS / 1000), nameOf()]);
+  const structure = { id: structureId, name: structureName };
+  if (state.figures) return { structure, ...state.figures, source: 'kept' };
   // A school changed within the margin would not be fresh at the next visit: nothing to keep yet.
-  if (state.settled) {
-    await keepDashboard(ctx.knex, structureId, key, { asOf: state.as_of, validUntil, changedAt: state.changed_at, lastIncidentId: state.last_incident_id, lists: state.lists }, figures);
-  }
-  return { structure: { id: structureId, name: structureName }, ...figures, source: 'live' };
+  if (!state.settled) return { structure, ...(await liveSchoolStats(ctx, structureId, period, now)), source: 'live' };
+  // Due times after the state's instant, which comes before every read of the computation: none is missed.
+  const [figures, validUntil] = await Promise.all([liveSchoolStats(ctx, structureId, period, now), nextDueTime(ctx.knex, structureId, state.now)]);
+  await keepDashboard(ctx.knex, structureId, key, { validUntil, changedAt: state.changed_at, lastIncidentId: state.last_incident_id, lists: state.lists }, figures);
+  return { structure, ...figures, source: 'live' };
 }
 
 const RANK_VALUE: Record<RankingKey, (s: SchoolSummary) => number | null> = {
@@ -453,7 +453,11 @@ async function fromSummaryTable(ctx: ModuleContext, structureIds: string[], key:
   if (versions.length !== structureIds.length) return null;
   const fingerprint = fingerprintOf(key, today, versions);
   const known = summaryMemo.get(fingerprint);
-  if (known) return known;
+  // Used again: it moves to the newest end, so that the memo forgets the least recently used first.
+  if (known) {
+    remember(fingerprint, known);
+    return known;
+  }
   const entry = (async (): Promise<SummaryResult | null> => {
     const rows = await readSummaries<PackedFigures>(ctx.knex, structureIds, key);
     if (rows.length !== structureIds.length || !rows.every((r) => r.figures.v === 1)) return null;

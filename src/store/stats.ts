@@ -567,17 +567,23 @@ export async function staleSummaries(knex: Knex, key: SummaryKey, maxAgeBefore: 
 export interface DashboardState {
   /** Now, in the database's clock. */
   now: Date;
-  /** now() minus the settling margin, and the latest change dated by the database (an incident updated or with a new
-   * event, a move, a booking): as text, so that they are stored to the microsecond. */
-  as_of: string;
+  /** The latest change dated by the database (an incident updated or with a new event, a booking): as text, so that
+   * it is stored to the microsecond. */
   changed_at: string | null;
-  /** No change dated at or after as_of: figures read now can be kept. */
+  /** No change dated after now() minus the settling margin: figures read now can be kept. */
   settled: boolean;
   /** An incident inserted with an earlier date (an import) still changes the last id. */
   last_incident_id: string | null;
-  /** md5 of the equipment, resource types, incident types, severities and settings of the school. */
+  /** md5 of the figures' version and of the equipment, resource types, incident types, severities (with their
+   * service targets) and settings of the school. */
   lists: string;
 }
+
+/**
+ * The shape and meaning of the kept figures: part of the `lists` hash, so that a release that changes what the
+ * dashboard computes never serves figures kept by the one before. Bump it with any such change.
+ */
+const DASHBOARD_FIGURES_VERSION = 'dashboard-1';
 
 export interface DashboardRow<F> extends DashboardState {
   /** Set when the kept figures are for this key and fresh. */
@@ -586,8 +592,10 @@ export interface DashboardRow<F> extends DashboardState {
 
 /**
  * The kept dashboard of a school when it is fresh, with the state it was checked against, in one statement of index
- * probes: figures for the same period and day, read before a due time passed (valid_until), no change dated at or
- * after as_of and the same latest change, the same last incident and the same small tables (hashed: tens of rows).
+ * probes: figures for the same period and day, read before a due time passed (valid_until), the same latest change
+ * (kept only when settled: so no change since), the same last incident and the same small tables (hashed: tens of
+ * rows). An event always moves its incident's last_event_at in the same statement (appendIncidentEvent): the
+ * incidents' dates cover the history.
  */
 export async function freshDashboard<F>(knex: Knex, structureId: string, key: { from: string; to: string; day: string }, settleSeconds: number): Promise<DashboardRow<F>> {
   const [row] = await rows<DashboardRow<F>>(
@@ -597,25 +605,24 @@ export async function freshDashboard<F>(knex: Knex, structureId: string, key: { 
        SELECT now() AS now, k.as_of,
               greatest(
                 (SELECT max(greatest(i.updated_at, i.last_event_at)) FROM rsv_incidents i WHERE i.structure_id = k.sid),
-                (SELECT max(e.created_at) FROM rsv_incident_events e WHERE e.structure_id = k.sid AND e.${MOVE_KINDS_SQL}),
                 (SELECT max(b.updated_at) FROM rsv_bookings b WHERE b.structure_id = k.sid)
               ) AS changed_at,
               (SELECT max(i.id) FROM rsv_incidents i WHERE i.structure_id = k.sid)::text AS last_incident_id,
-              md5(concat_ws('|',
+              md5(concat_ws('|', '${DASHBOARD_FIGURES_VERSION}',
                 (SELECT string_agg(ROW(e.id, e.type_id, e.name, e.location, e.retired_at)::text, ';' ORDER BY e.id) FROM rsv_equipment e WHERE e.structure_id = k.sid),
                 (SELECT string_agg(ROW(t.id, t.purpose, t.retired_at)::text, ';' ORDER BY t.id) FROM rsv_resource_types t WHERE t.structure_id = k.sid),
                 (SELECT string_agg(ROW(v.id, v.label, v.label_key, v.position, v.retired_at)::text, ';' ORDER BY v.id) FROM rsv_incident_types v WHERE v.structure_id = k.sid),
-                (SELECT string_agg(ROW(v.id, v.label, v.label_key, v.position, v.retired_at)::text, ';' ORDER BY v.id) FROM rsv_severities v WHERE v.structure_id = k.sid),
+                (SELECT string_agg(ROW(v.id, v.label, v.label_key, v.position, v.retired_at, v.take_in_charge_hours, v.resolve_hours)::text, ';' ORDER BY v.id) FROM rsv_severities v WHERE v.structure_id = k.sid),
                 (SELECT ROW(s.time_zone, s.opening_hours, s.holidays)::text FROM rsv_structure_settings s WHERE s.structure_id = k.sid)
               )) AS lists
          FROM k
      )
-     SELECT state.now, state.as_of::text AS as_of, state.changed_at::text AS changed_at,
+     SELECT state.now, state.changed_at::text AS changed_at,
             state.changed_at IS NULL OR state.changed_at < state.as_of AS settled, state.last_incident_id, state.lists,
             (SELECT d.figures FROM rsv_stats_dashboards d
               WHERE d.structure_id = k.sid AND d.period_from = k.period_from AND d.period_to = k.period_to AND d.day = k.day
                 AND state.now < d.valid_until
-                AND d.changed_at IS NOT DISTINCT FROM state.changed_at AND (state.changed_at IS NULL OR state.changed_at < d.as_of)
+                AND d.changed_at IS NOT DISTINCT FROM state.changed_at
                 AND d.last_incident_id IS NOT DISTINCT FROM state.last_incident_id::bigint
                 AND d.lists = state.lists) AS figures
        FROM state, k`,
@@ -645,16 +652,16 @@ export async function keepDashboard(
   knex: Knex,
   structureId: string,
   key: { from: string; to: string; day: string },
-  kept: { asOf: string; validUntil: Date | null; changedAt: string | null; lastIncidentId: string | null; lists: string },
+  kept: { validUntil: Date | null; changedAt: string | null; lastIncidentId: string | null; lists: string },
   figures: unknown,
 ): Promise<void> {
   await knex.raw(
-    `INSERT INTO rsv_stats_dashboards (structure_id, period_from, period_to, day, as_of, changed_at, valid_until, last_incident_id, lists, figures)
-     VALUES (?, ?, ?, ?, ?::timestamptz, ?::timestamptz, coalesce(?::timestamptz, 'infinity'), ?, ?, ?::jsonb)
+    `INSERT INTO rsv_stats_dashboards (structure_id, period_from, period_to, day, changed_at, valid_until, last_incident_id, lists, figures)
+     VALUES (?, ?, ?, ?, ?::timestamptz, coalesce(?::timestamptz, 'infinity'), ?, ?, ?::jsonb)
      ON CONFLICT (structure_id) DO UPDATE
-        SET period_from = EXCLUDED.period_from, period_to = EXCLUDED.period_to, day = EXCLUDED.day, as_of = EXCLUDED.as_of,
+        SET period_from = EXCLUDED.period_from, period_to = EXCLUDED.period_to, day = EXCLUDED.day,
             changed_at = EXCLUDED.changed_at, valid_until = EXCLUDED.valid_until, last_incident_id = EXCLUDED.last_incident_id,
             lists = EXCLUDED.lists, figures = EXCLUDED.figures`,
-    [structureId, key.from, key.to, key.day, kept.asOf, kept.changedAt, kept.validUntil, kept.lastIncidentId, kept.lists, JSON.stringify(figures)],
+    [structureId, key.from, key.to, key.day, kept.changedAt, kept.validUntil, kept.lastIncidentId, kept.lists, JSON.stringify(figures)],
   );
 }

@@ -734,5 +734,18 @@ describe('the kept dashboard of the default period', () => {
     expect(renamed.source).toBe('live');
     expect(renamed.incidents.byEquipment.map((e) => e.name)).toContain('TNI salle 14 (neuf)');
     expect(strip(renamed)).toEqual(strip(await live()));
+
+    // Settled again, then new service targets: the open incidents' due times are counted again, a change the next
+    // visit sees (the overdue count may change with no move).
+    await knex('rsv_incidents').where({ structure_id: 'college-a' }).update({ updated_at: settled });
+    await knex('rsv_incidents').where({ structure_id: 'college-a' }).where('last_event_at', '>', settled).update({ last_event_at: settled });
+    expect((await schoolStats(ctx, 'college-a', {})).source).toBe('live');
+    expect((await schoolStats(ctx, 'college-a', {})).source).toBe('kept');
+    const severity = String((await knex('rsv_severities').where({ structure_id: 'college-a', seed_code: 'update' }).first()).id);
+    const targets = await direction.put('/structures/college-a/settings', { serviceTargets: { [severity]: { takeInChargeHours: 0.5, resolveHours: 0.5 } } });
+    expect(targets.status).toBe(200);
+    const retargeted = await schoolStats(ctx, 'college-a', {});
+    expect(retargeted.source).toBe('live');
+    expect(strip(retargeted)).toEqual(strip(await live()));
   });
 });
