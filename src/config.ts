@@ -35,23 +35,35 @@ export interface ModuleConfig {
   mutationRateLimit: number;
 }
 
+/**
+ * A number from the environment, or `fallback` when unset. A value that is not a number, or is below `min`, stops the
+ * start with the variable's name: `Number('four')` is NaN, and a NaN concurrency silently sent no mail at all.
+ */
+function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name}=${JSON.stringify(raw)}: expected a number of at least ${min}`);
+  return value;
+}
+
 export function moduleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ModuleConfig {
   return {
     secret: env.SESSION_SECRET || undefined,
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Réservations - Incident <no-reply@reservations.invalid>',
     filesDir: path.resolve(env.FILES_DIR || './data/files'),
-    maxFileBytes: Number(env.MAX_FILE_BYTES || 10 * 1024 * 1024),
+    maxFileBytes: numberFrom(env, 'MAX_FILE_BYTES', 10 * 1024 * 1024, 1),
     runWorker: env.RUN_WORKER !== '0',
     notifications: env.NOTIFICATIONS !== '0',
     enableNewStructures: env.ENABLE_NEW_STRUCTURES !== '0',
-    mailRetryDelaySeconds: Number(env.MAIL_RETRY_DELAY_SECONDS || 30),
-    mailRetryLimit: Number(env.MAIL_RETRY_LIMIT || 8),
-    mailConcurrency: Math.max(1, Number(env.MAIL_CONCURRENCY || 4)),
-    mailYieldSeconds: Math.max(0, Number(env.MAIL_YIELD_SECONDS ?? 5)),
-    workerPollingSeconds: Number(env.WORKER_POLLING_SECONDS || 2),
-    mailLeaseSeconds: Number(env.MAIL_LEASE_SECONDS || 120),
-    queueMaintenanceSeconds: Number(env.QUEUE_MAINTENANCE_SECONDS || 60),
-    mutationRateLimit: Number(env.MUTATION_RATE_LIMIT ?? 300),
+    mailRetryDelaySeconds: numberFrom(env, 'MAIL_RETRY_DELAY_SECONDS', 30, 0),
+    mailRetryLimit: numberFrom(env, 'MAIL_RETRY_LIMIT', 8, 0),
+    mailConcurrency: Math.floor(numberFrom(env, 'MAIL_CONCURRENCY', 4, 1)),
+    mailYieldSeconds: numberFrom(env, 'MAIL_YIELD_SECONDS', 5, 0),
+    workerPollingSeconds: numberFrom(env, 'WORKER_POLLING_SECONDS', 2, 0.1),
+    mailLeaseSeconds: numberFrom(env, 'MAIL_LEASE_SECONDS', 120, 1),
+    queueMaintenanceSeconds: numberFrom(env, 'QUEUE_MAINTENANCE_SECONDS', 60, 1),
+    mutationRateLimit: numberFrom(env, 'MUTATION_RATE_LIMIT', 300, 0),
   };
 }
