@@ -96,6 +96,8 @@ export class MailCatcher {
   }
 
   async stop(): Promise<void> {
+    // Held mails would keep their connections open, and close() waits for them.
+    this.release();
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

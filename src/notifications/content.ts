@@ -6,6 +6,7 @@ import type { ModuleContext } from '../context';
 import { tFor, normalizeLanguage, DEFAULT_LANGUAGE } from '../i18n';
 import { labelOf } from '../http/presenters';
 import { VIEWS_DIR } from '../http/render';
+import { getSettings } from '../store/settings';
 
 export interface MailContent {
   subject: string;
@@ -78,7 +79,7 @@ export async function buildContent(ctx: ModuleContext, n: NotificationRow, langu
   const [[structure], [actor], settings] = await Promise.all([
     lookups.once(`structure:${n.structure_id}`, () => ctx.host.directory.getStructures([n.structure_id])),
     lookups.once(`user:${n.actor_id}`, () => ctx.host.directory.getUsers([n.actor_id])),
-    lookups.once(`settings:${n.structure_id}`, () => ctx.knex('rsv_structure_settings').where({ structure_id: n.structure_id }).first('time_zone') as Promise<{ time_zone?: string } | undefined>),
+    lookups.once(`settings:${n.structure_id}`, () => getSettings(ctx.knex, n.structure_id)),
   ]);
   const base = `${ctx.host.http.publicUrl().replace(/\/$/, '')}${ctx.manifest.prefix}`;
   const common = { t, lang, school: structure?.name ?? n.structure_id, actor: actor?.displayName ?? '', data: n.data };

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import type { ModuleContext } from '../context';
 import type { FunctionalAccount, HostUser } from '../host';
 import { createBoss } from './queue';
-import { buildContent, ContentLookups, mailDomain, MailContent, NotificationRow } from './content';
+import { buildContent, ContentLookups, mailDomain, NotificationRow } from './content';
 import type { OutboxWaker } from './outbox';
 import {
   bookingRecipients,
@@ -26,10 +26,8 @@ import { SERVICE_ACCOUNT_LOGIN } from '../services/install';
 const DELIVER_BATCH = 50;
 /** Notifications expanded together: their people are read with one query per kind of data. */
 const EXPAND_BATCH = 50;
-/** How often a worker waiting for the requests looks again (MAIL_YIELD_SECONDS: how long it may wait). */
-const YIELD_POLL_MS = 10;
-/** How long without a request the web process must be before its mail worker goes on. */
-const QUIET_MS = 50;
+/** nodemailer's codes for a server that could not be reached or did not answer (no mail of the batch would go). */
+const UNREACHABLE = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS']);
 export const EXPAND_QUEUE = 'rsv-expand';
 export const DELIVER_QUEUE = 'rsv-deliver';
 const SWEEP_QUEUE = 'rsv-sweep';
@@ -51,8 +49,6 @@ export interface NotifierOptions {
   alsoOnSweep?: () => Promise<unknown>;
   maintenanceSeconds: number;
   schema: string;
-  /** Mails sent at once, each on its own pooled SMTP connection (default: the module's MAIL_CONCURRENCY). */
-  concurrency?: number;
 }
 
 type DeliverJob = PgBoss.JobWithMetadata<{ deliveryId: string }>;
@@ -109,11 +105,12 @@ interface BatchPeople {
   preferences: Map<string, Preferences>;
 }
 
-/** What the deliveries of one batch share: their notifications (read in one query), each content built once. */
+/**
+ * What the deliveries of one batch share: their notifications (read in one query), and the lookups of their contents
+ * (each content built once per notification and language, the schools and actors read once).
+ */
 interface BatchMemo {
   notification(id: string): Promise<NotificationRow | undefined>;
-  /** Per notification and language. */
-  contents: Map<string, Promise<MailContent | null>>;
   lookups: ContentLookups;
 }
 
@@ -126,7 +123,8 @@ interface BatchMemo {
 export class Notifier implements OutboxWaker {
   private boss: PgBoss | null = null;
   private transport: Transporter | null = null;
-  private wakeTimer: NodeJS.Timeout | null = null;
+  /** A wake-up job is on its way (one for a burst of changes). */
+  private waking = false;
   private started = false;
   /** pg-boss worker ids, when the workers run in this process. */
   private expandWorker: string | null = null;
@@ -136,8 +134,17 @@ export class Notifier implements OutboxWaker {
     return this.options.enabled;
   }
 
+  /** Mails sent at once, each on its own pooled SMTP connection (MAIL_CONCURRENCY, read when used: tests tune it). */
   private get concurrency(): number {
-    return Math.max(1, this.options.concurrency ?? this.ctx.config?.mailConcurrency ?? 4);
+    return this.ctx.config.mailConcurrency;
+  }
+
+  /**
+   * The SMTP timeouts (connection, greeting, each exchange): a quarter of the lease, so that a mail started within a
+   * batch's first quarter of the lease ends, or fails, before its job expires (deliverBatch).
+   */
+  private get smtpTimeoutMs(): number {
+    return Math.max(1, Math.floor(this.options.leaseSeconds / 4)) * 1000;
   }
 
   constructor(
@@ -160,7 +167,7 @@ export class Notifier implements OutboxWaker {
     // Pooled: a connection (and its handshake) per mail capped the worker at ~8 mails/s on loopback.
     // The SMTP timeouts stay well inside the delivery's lease (nodemailer waits up to 10 minutes by default): a mail
     // still on the wire when its lease ran out could be leased again and sent a second time.
-    const timeoutMs = Math.max(1, Math.floor(this.options.leaseSeconds / 3)) * 1000;
+    const timeoutMs = this.smtpTimeoutMs;
     this.transport = this.options.smtpUrl
       ? nodemailer.createTransport(
           { url: this.options.smtpUrl, pool: true, maxConnections: this.concurrency, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs },
@@ -181,8 +188,6 @@ export class Notifier implements OutboxWaker {
   }
 
   async stop(): Promise<void> {
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeTimer = null;
     const boss = this.boss;
     this.boss = null;
     this.started = false;
@@ -195,34 +200,32 @@ export class Notifier implements OutboxWaker {
     if (workerId && this.boss) this.boss.notifyWorker(workerId);
   }
 
-  /** After a commit: asks for one expansion soon (many changes in a burst make one job). */
+  /**
+   * After a commit: asks for one expansion soon. Sending the wake-up job is a write too: it waits 20 ms, then for a
+   * quiet moment (at most MAIL_YIELD_SECONDS), and one job then stands for every change of the burst.
+   */
   wake(): void {
-    if (!this.started || this.wakeTimer) return;
-    // Sending the wake-up job is a write too: while requests keep coming, it waits for a quiet moment (at most
-    // MAIL_YIELD_SECONDS), and one job then stands for every change of the burst.
+    if (!this.started || this.waking) return;
+    this.waking = true;
     const deadline = this.yieldDeadline();
-    const fire = () => {
-      const idle = this.ctx.load?.idleFor() ?? QUIET_MS;
-      if (idle < QUIET_MS && Date.now() < deadline && this.started) {
-        this.wakeTimer = setTimeout(fire, Math.max(YIELD_POLL_MS, QUIET_MS - idle));
-        this.wakeTimer.unref?.();
-        return;
-      }
-      this.wakeTimer = null;
-      this.boss
-        ?.send(EXPAND_QUEUE, {}, { retryLimit: 5, retryDelay: 1 })
-        .then(() => this.notify(this.expandWorker))
-        .catch((error: Error) => this.ctx.logger.warn({ err: error }, 'could not wake the mail worker'));
-    };
-    this.wakeTimer = setTimeout(fire, 20);
-    this.wakeTimer.unref?.();
+    new Promise((resolve) => setTimeout(resolve, 20).unref())
+      .then(() => this.ctx.load.quiet(deadline, () => this.started))
+      .then(async () => {
+        this.waking = false;
+        if (!this.started || !this.boss) return;
+        await this.boss.send(EXPAND_QUEUE, {}, { retryLimit: 5, retryDelay: 1 });
+        this.notify(this.expandWorker);
+      })
+      .catch((error: Error) => this.ctx.logger.warn({ err: error }, 'could not wake the mail worker'));
   }
 
   /** Expands every pending notification into deliveries and queues their jobs. Idempotent. */
   async expandPending(): Promise<number> {
     let total = 0;
     for (;;) {
-      await this.yieldToRequests();
+      // Each batch waits for a quiet moment (at most MAIL_YIELD_SECONDS): under a load that never pauses, a batch
+      // still goes every few seconds.
+      await this.ctx.load.quiet(this.yieldDeadline(), () => this.started);
       const pending: NotificationRow[] = await this.knex('rsv_notifications').whereNull('expanded_at').orderBy('id').limit(EXPAND_BATCH);
       if (!pending.length) return total;
       const expanded = await this.expandBatch(pending);
@@ -233,25 +236,12 @@ export class Notifier implements OutboxWaker {
   }
 
   /**
-   * In the web process, the mails wait for the people: the worker goes on at a quiet moment, when no request has been
-   * served for QUIET_MS, so that a burst of declarations delays its mails instead of slowing the declarations (one
-   * request after another leaves gaps of a fraction of a millisecond: not quiet). The outbox keeps every mail meanwhile.
-   * `deadline` (MAIL_YIELD_SECONDS after a batch began waiting) bounds the wait: under a load that never pauses, a
-   * batch still goes out every few seconds. A separate worker process (`npm run worker`) serves no request and never
-   * waits.
+   * In the web process, the mails wait for the people: the worker goes on at a quiet moment (RequestLoad.quiet), so
+   * that a burst of declarations delays its mails instead of slowing the declarations; the outbox keeps every mail
+   * meanwhile. A separate worker process (`npm run worker`) serves no request: it is always quiet there.
    */
-  private async yieldToRequests(deadline = this.yieldDeadline()): Promise<void> {
-    const load = this.ctx.load;
-    if (!load) return;
-    while (this.started && Date.now() < deadline) {
-      const idle = load.idleFor();
-      if (idle >= QUIET_MS) return;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(YIELD_POLL_MS, QUIET_MS - idle)));
-    }
-  }
-
   private yieldDeadline(): number {
-    return Date.now() + (this.ctx.config?.mailYieldSeconds ?? 0) * 1000;
+    return Date.now() + this.ctx.config.mailYieldSeconds * 1000;
   }
 
   /** Expands a batch of notifications: people read once for all, then one statement writes every delivery. */
@@ -328,29 +318,46 @@ export class Notifier implements OutboxWaker {
 
   /**
    * Sends a batch of deliveries, `concurrency` at a time. A thrown error would fail every job of the batch: each job
-   * that must be tried again is failed on its own instead, and pg-boss completes the others when this returns.
+   * that must be tried again is failed instead (grouped by error), and pg-boss completes the others when this returns.
+   *
+   * The batch keeps within its jobs' expiry (the lease): no mail starts after the first quarter of the lease, which with
+   * SMTP timeouts of a quarter each (connection, greeting, exchange) ends every mail in time; and once the server
+   * cannot be reached, the rest of the batch is not tried. The jobs not started are tried again later.
    */
   private async deliverBatch(jobs: DeliverJob[]): Promise<void> {
     const memo = this.batchMemo(jobs.map((job) => job.data.deliveryId));
-    const retry: Array<{ id: string; message: string }> = [];
+    const retry = new Map<string, string[]>();
+    const again = (id: string, message: string): void => void retry.set(message, [...(retry.get(message) ?? []), id]);
+    const lastStart = Date.now() + this.options.leaseSeconds * 250;
     // Each mail waits for a quiet moment, not only each batch; past the batch's deadline, the rest goes on at once.
-    const deadline = this.yieldDeadline();
+    const deadline = Math.min(this.yieldDeadline(), lastStart);
+    let unreachable: string | null = null;
     await eachLimited(jobs, this.concurrency, async (job) => {
-      await this.yieldToRequests(deadline);
-      const message = await this.deliverJob(job, memo);
-      if (message !== null) retry.push({ id: job.id, message });
+      await this.ctx.load.quiet(deadline, () => this.started && unreachable === null);
+      if (unreachable !== null) return again(job.id, `not tried: ${unreachable}`);
+      if (Date.now() > lastStart) return again(job.id, 'not tried: the batch ran out of time');
+      const failure = await this.deliverJob(job, memo);
+      if (failure === null) return;
+      if (failure.unreachable) unreachable ??= failure.message;
+      again(job.id, failure.message);
     });
-    for (const { id, message } of retry) await this.boss?.fail(DELIVER_QUEUE, id, { message });
+    // pg-boss fails several jobs with one datum (its typings only declare it for one id).
+    const fail = this.boss?.fail.bind(this.boss) as ((name: string, ids: string[], data: object) => Promise<unknown>) | undefined;
+    for (const [message, ids] of retry) await fail?.(DELIVER_QUEUE, ids, { message });
   }
 
-  /** Tries one delivery; returns the error when its job must be tried again, else null (sent, skipped or given up). */
-  private async deliverJob(job: DeliverJob, memo: BatchMemo): Promise<string | null> {
+  /**
+   * Tries one delivery; returns the error when its job must be tried again (`unreachable`: the server could not be
+   * reached at all), else null (sent, skipped or given up).
+   */
+  private async deliverJob(job: DeliverJob, memo: BatchMemo): Promise<{ message: string; unreachable: boolean } | null> {
     const last = job.retryCount >= job.retryLimit;
     try {
       await this.deliver(job.data.deliveryId, memo);
       return null;
     } catch (error) {
       const message = (error as Error).message?.slice(0, 500) ?? 'error';
+      const failure = { message, unreachable: UNREACHABLE.has((error as { code?: string }).code ?? '') };
       try {
         await this.knex('rsv_deliveries')
           .where({ id: job.data.deliveryId, status: 'pending' })
@@ -358,9 +365,9 @@ export class Notifier implements OutboxWaker {
       } catch (recordError) {
         // The job is tried again all the same; the lease runs out on its own.
         this.ctx.logger.warn({ deliveryId: job.data.deliveryId, err: recordError }, 'could not record a failed mail');
-        return message;
+        return failure;
       }
-      if (!last) return message;
+      if (!last) return failure;
       this.ctx.logger.warn({ deliveryId: job.data.deliveryId, err: message }, 'mail failed after its last try');
       return null;
     }
@@ -376,7 +383,6 @@ export class Notifier implements OutboxWaker {
           .then((rows: NotificationRow[]) => new Map(rows.map((n) => [String(n.id), n])));
         return (await notifications).get(String(id)) ?? (await this.knex('rsv_notifications').where({ id }).first());
       },
-      contents: new Map(),
       lookups: new ContentLookups(),
     };
   }
@@ -390,13 +396,9 @@ export class Notifier implements OutboxWaker {
       .returning('*');
     if (!delivery) return 'skipped';
     if (!this.transport) throw new Error('no SMTP server configured (SMTP_URL)');
-    const key = `${delivery.notification_id}:${delivery.language}`;
-    let building = memo.contents.get(key);
-    if (!building) {
-      building = memo.notification(String(delivery.notification_id)).then((n) => (n ? buildContent(this.ctx, n, delivery.language, memo.lookups) : null));
-      memo.contents.set(key, building);
-    }
-    const content = await building;
+    const content = await memo.lookups.once(`content:${delivery.notification_id}:${delivery.language}`, () =>
+      memo.notification(String(delivery.notification_id)).then((n) => (n ? buildContent(this.ctx, n, delivery.language, memo.lookups) : null)),
+    );
     if (!content) {
       await this.knex('rsv_deliveries').where({ id: deliveryId }).update({ status: 'failed', last_error: 'subject no longer exists', locked_until: null, updated_at: this.knex.fn.now() });
       return 'skipped';
@@ -421,9 +423,6 @@ export class Notifier implements OutboxWaker {
 
   /** Catches up after a crash: unexpanded notifications, pending deliveries without a live lease, `alsoOnSweep`. */
   async sweep(): Promise<void> {
-    if (this.options.alsoOnSweep) {
-      await this.options.alsoOnSweep().catch((error: Error) => this.ctx.logger.warn({ err: error }, 'crash recovery sweep failed'));
-    }
     await this.expandPending();
     const stale: Array<{ id: string }> = await this.knex('rsv_deliveries')
       .where({ status: 'pending' })
@@ -433,6 +432,10 @@ export class Notifier implements OutboxWaker {
       .limit(500)
       .select('id');
     await this.queueDeliveries(stale.map((r) => String(r.id)));
+    // After the mails: the module's other crash recovery (abandoned upload files) never delays them.
+    if (this.options.alsoOnSweep) {
+      await this.options.alsoOnSweep().catch((error: Error) => this.ctx.logger.warn({ err: error }, 'crash recovery sweep failed'));
+    }
   }
 
   /** The admin's "retry": a failed delivery goes back to pending with a new job. */
@@ -484,7 +487,8 @@ export class Notifier implements OutboxWaker {
       people.followers.set(String(f.incident_id), list);
     }
     // The host's directory: the shared account once per school, every user of the batch in one call.
-    for (const s of structureIds) people.accounts.set(s, await this.ctx.host.accounts.getFunctionalAccount(s, SERVICE_ACCOUNT_LOGIN));
+    const accounts = await Promise.all(structureIds.map((s) => this.ctx.host.accounts.getFunctionalAccount(s, SERVICE_ACCOUNT_LOGIN)));
+    structureIds.forEach((s, i) => people.accounts.set(s, accounts[i]!));
     const userIds = new Set<string>();
     for (const n of batch) {
       if (n.subject_type === 'incident') {
@@ -553,11 +557,6 @@ export class Notifier implements OutboxWaker {
       return bookingRecipients(kind, { actorId: n.actor_id, owner: person(people.users.get(booking.owner_id)), validators: this.mailboxOf(people, n.structure_id, booking.responsible_id) });
     }
     return [];
-  }
-
-  /** The recipients of one notification (its batch of one). */
-  async recipientsOf(n: NotificationRow): Promise<Recipient[]> {
-    return this.recipientsFrom(n, await this.peopleOf([n]));
   }
 
   /** The host's in-app notifications, when it has them: the same events, to the same people (users only). */

@@ -46,7 +46,8 @@ const QUEUE_POOL_SIZE = 2;
  */
 function queueKnex(knex: Knex): Knex | null {
   const config = knex.client.config as Knex.Config;
-  if (config.client !== 'pg') return null;
+  // node-postgres under any of knex's names for it; PGlite's client is a class of its own (one connection).
+  if (typeof config.client !== 'string' || !['pg', 'postgres', 'postgresql'].includes(config.client)) return null;
   return knexFactory({ ...config, pool: { ...config.pool, min: 0, max: QUEUE_POOL_SIZE } });
 }
 

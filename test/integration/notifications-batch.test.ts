@@ -125,6 +125,7 @@ describe('a batch of deliveries', () => {
     const { EventEmitter } = await import('node:events');
     const response = new EventEmitter();
     const ctx = h.module.context;
+    const configured = ctx.config.mailYieldSeconds;
     ctx.config.mailYieldSeconds = 30;
     ctx.load.middleware()({} as never, response as never, () => undefined);
     try {
@@ -136,12 +137,12 @@ describe('a batch of deliveries', () => {
       expect((await h.db.knex('rsv_notifications').where({ subject_id: String(res.body.id), kind: 'incident.comment' }).first()).expanded_at).toBeNull();
     } finally {
       response.emit('close');
+      ctx.config.mailYieldSeconds = configured;
     }
     expect(ctx.load.busy).toBe(false);
     // The request over, the worker goes on by itself (long before its 30 s would have passed).
     await waitForAccepted(before + 1, 10_000);
     expect(accepted.length).toBeGreaterThan(before);
     expect(accepted.slice(before).every((m) => m.messageId.startsWith(`<rsv-n`))).toBe(true);
-    ctx.config.mailYieldSeconds = 5;
   }, 40_000);
 });
