@@ -31,7 +31,15 @@ export const MAX_INPUT_PIXELS = 50_000_000;
  */
 let sharpLoading: Promise<typeof Sharp> | null = null;
 function loadSharp(): Promise<typeof Sharp> {
-  return (sharpLoading ??= import('sharp').then((m) => m.default));
+  // A failed load (a broken native install) is not kept: it is said at each upload, and tried again.
+  sharpLoading ??= import('sharp').then(
+    (m) => m.default,
+    (error: unknown) => {
+      sharpLoading = null;
+      throw error;
+    },
+  );
+  return sharpLoading;
 }
 
 const SHARP_FORMAT: Record<Exclude<AttachmentType, 'application/pdf'>, string> = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp' };
