@@ -64,15 +64,23 @@ export class SessionStore {
     req: Request,
     load: (sessionId: string, now: Date) => Promise<{ session: SessionRecord & { data: Record<string, unknown> }; user: U | null } | null>,
   ): Promise<U | null> {
-    const memo = req as Request & { _hostSession?: (SessionRecord & { data: Record<string, unknown> }) | null };
+    const memo = req as Request & { _hostSession?: (SessionRecord & { data: Record<string, unknown> }) | null; _hostUser?: Promise<U | null> };
     if (memo._hostSession === null) return null;
-    const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
-    const found = token && token.length < 100 ? await load(hash(token), new Date()) : null;
-    if (memo._hostSession === undefined) memo._hostSession = found?.session ?? null;
-    return found?.user ?? null;
+    // Memoised too: the module's chain and the host's frame of the same page both ask, and the query reads the rights.
+    memo._hostUser ??= (async () => {
+      const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
+      const found = token && token.length < 100 ? await load(hash(token), new Date()) : null;
+      if (memo._hostSession === undefined) memo._hostSession = found?.session ?? null;
+      return found?.user ?? null;
+    })();
+    return memo._hostUser;
   }
 
   async destroy(req: Request, res: Response): Promise<void> {
+    // What this request read of its session no longer holds.
+    const memo = req as Request & { _hostSession?: unknown; _hostUser?: unknown };
+    delete memo._hostSession;
+    delete memo._hostUser;
     const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
     if (token) await this.knex('host_sessions').where({ id: hash(token) }).delete();
     res.append('Set-Cookie', serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', secure: this.options.secure, path: '/', maxAge: 0 }));
