@@ -212,6 +212,7 @@ export interface Host {
   storage?: {
     put(key: string, data: Buffer, contentType: string): Promise<StoredFile>;
     get(key: string): Promise<Buffer | null>;
+    /** Deleting a key that holds nothing is not an error (a failed upload deletes what it may have written). */
     delete(key: string): Promise<void>;
   };
 }

@@ -38,42 +38,51 @@ function noFile(): ValidationError {
 
 const keysOf = (stored: StoredFile[]): string[] => stored.flatMap((f) => (f.thumbnailKey ? [f.key, f.thumbnailKey] : [f.key]));
 
-/** Deletes files and then their pending keys; a key whose file could not be deleted stays for the sweep. */
-async function deleteFiles(ctx: ModuleContext, keys: string[]): Promise<void> {
+/**
+ * Deletes files, then their journal entries; returns the keys whose file could not be deleted (their entries stay,
+ * for the sweep to try again).
+ */
+async function deleteFiles(ctx: ModuleContext, keys: string[]): Promise<string[]> {
   const storage = fileStorage(ctx);
   const deleted: string[] = [];
+  const kept: string[] = [];
   for (const key of keys) {
     try {
       await storage.delete(key);
       deleted.push(key);
     } catch (error) {
+      kept.push(key);
       ctx.logger.error({ err: error, key }, 'an attachment file could not be deleted; the sweep will try again');
     }
   }
   if (deleted.length) await ctx.knex('rsv_pending_files').whereIn('key', deleted).delete();
-}
-
-async function removeStored(ctx: ModuleContext, stored: StoredFile[]): Promise<void> {
-  await deleteFiles(ctx, keysOf(stored));
+  return kept;
 }
 
 /** Writes the files (and thumbnails); if one write fails, the ones already written are deleted. */
 async function storeFiles(ctx: ModuleContext, prepared: PreparedFile[]): Promise<StoredFile[]> {
   const storage = fileStorage(ctx);
   const planned: StoredFile[] = prepared.map((file) => ({ ...file, key: newStorageKey(), thumbnailKey: file.thumbnail ? newStorageKey() : null }));
+  const keys = keysOf(planned);
   // Committed before any file is written: a crash from here on leaves keys the sweep finds.
-  await ctx.knex('rsv_pending_files').insert(keysOf(planned).map((key) => ({ key })));
-  const stored: StoredFile[] = [];
+  await ctx.knex('rsv_pending_files').insert(keys.map((key) => ({ key })));
+  const attempted: string[] = [];
+  const put = (key: string, data: Buffer, contentType: string) => {
+    attempted.push(key);
+    return storage.put(key, data, contentType);
+  };
   try {
     for (const entry of planned) {
-      stored.push(entry);
-      await storage.put(entry.key, entry.data, entry.contentType);
-      if (entry.thumbnail && entry.thumbnailKey) await storage.put(entry.thumbnailKey, entry.thumbnail, 'image/webp');
+      await put(entry.key, entry.data, entry.contentType);
+      if (entry.thumbnail && entry.thumbnailKey) await put(entry.thumbnailKey, entry.thumbnail, 'image/webp');
     }
-    return stored;
+    return planned;
   } catch (error) {
-    // Every planned key: a file half-way through its write is deleted too (deleting a missing key is no error).
-    await removeStored(ctx, planned);
+    // The keys written or half-written are deleted (the one that failed may hold part of a file); the ones never
+    // written only leave the journal.
+    await deleteFiles(ctx, attempted);
+    const unwritten = keys.filter((key) => !attempted.includes(key));
+    if (unwritten.length) await ctx.knex('rsv_pending_files').whereIn('key', unwritten).delete();
     throw error;
   }
 }
@@ -85,7 +94,7 @@ async function withStoredFiles<R>(ctx: ModuleContext, files: Array<{ filename: s
   try {
     return await write(stored);
   } catch (error) {
-    await removeStored(ctx, stored);
+    await deleteFiles(ctx, keysOf(stored));
     throw error;
   }
 }
@@ -205,6 +214,10 @@ export async function sweepAbandonedFiles(ctx: ModuleContext, options: { olderTh
     .limit(options.limit ?? 200)
     .select('p.key');
   const keys = rows.map((r) => r.key);
-  if (keys.length) await deleteFiles(ctx, keys);
-  return keys.length;
+  if (!keys.length) return 0;
+  // A file that cannot be deleted now goes to the back of the queue (tried again in an hour), so that it never keeps
+  // the sweep from the newer ones.
+  const kept = await deleteFiles(ctx, keys);
+  if (kept.length) await ctx.knex('rsv_pending_files').whereIn('key', kept).update({ created_at: ctx.knex.fn.now() });
+  return keys.length - kept.length;
 }

@@ -506,6 +506,20 @@ describe('storage', () => {
     await h.db.knex('rsv_pending_files').whereIn('key', [kept, recent]).delete();
     await folder.delete(recent);
   });
+
+  it('a file the storage cannot delete keeps its journal entry, moved to the back of the queue', async () => {
+    const stuck = newStorageKey();
+    await h.db.knex('rsv_pending_files').insert({ key: stuck, created_at: new Date(Date.now() - 2 * 3600_000) });
+    const { storage } = memoryStorage(() => undefined);
+    const offline = { ...ctx(), host: { ...ctx().host, storage: { ...storage, delete: async () => { throw new Error('storage offline'); } } } } as ModuleContext;
+    expect(await sweepAbandonedFiles(offline)).toBe(0);
+    const entry = await h.db.knex('rsv_pending_files').where({ key: stuck }).first();
+    expect(new Date(entry.created_at).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    // The storage answers again: an hour later the file goes.
+    await h.db.knex('rsv_pending_files').where({ key: stuck }).update({ created_at: new Date(Date.now() - 2 * 3600_000) });
+    expect(await sweepAbandonedFiles(ctx())).toBe(1);
+    expect(await pending()).not.toContain(stuck);
+  });
 });
 
 describe('the pages', () => {
