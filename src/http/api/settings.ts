@@ -96,12 +96,13 @@ export const settingsRoutes: ApiRoute[] = [
           patch.incidents_enabled = b.services.incidents;
         }
         await trx('rsv_structure_settings').where({ structure_id: c.structureId }).update(patch);
-        forgetSettings(c.structureId);
         for (const [severityId, target] of Object.entries(b.serviceTargets ?? {})) {
           const n = await trx('rsv_severities').where({ structure_id: c.structureId, id: severityId }).update({ take_in_charge_hours: target.takeInChargeHours, resolve_hours: target.resolveHours });
           if (!n) throw new ValidationError([{ field: `serviceTargets.${severityId}`, message: 'unknown severity' }]);
         }
       });
+      // After the commit: a read of the settings in between would have put the old row back in the request's memo.
+      forgetSettings(c.structureId);
       // The service clock: the open incidents' due times follow the new calendar or targets.
       if ([b.timeZone, b.holidays, b.openingHours, b.serviceTargets].some((v) => v !== undefined)) await recomputeOpenDueTimes(c.module.knex, c.structureId);
       return present(c.module.knex, c.structureId);

@@ -462,8 +462,9 @@ export const planningAdminPages: PageRoute[] = [
           incidents_enabled: b.services!.incidents,
           updated_at: trx.fn.now(),
         });
-        forgetSettings(c.structureId);
       });
+      // After the commit: a read of the settings in between would have put the old row back in the request's memo.
+      forgetSettings(c.structureId);
       // The service clock: the open incidents' due times follow the new calendar and targets.
       await recomputeOpenDueTimes(c.module.knex, c.structureId);
       return { redirect: adminUrl(c, '/settings?done=saved') };
