@@ -43,17 +43,15 @@ const EVENT_COLUMNS = 'id, incident_id, structure_id, kind, actor_id, from_statu
 /**
  * The notification of an event, as a CTE over `ev` (the inserted event): told by mail in the event's own statement, so
  * in its transaction (a follower joining is not news for anyone, nor are files added on their own: a comment carrying
- * files is told as a comment). Binds: whether to tell, then the notification's data.
+ * files is told as a comment). Its data (the new status and level) comes from the event. Binds: whether to tell.
  */
+const SILENT_KINDS: readonly string[] = ['follower_added', 'attachment_added'];
 const TOLD = `told AS (
    INSERT INTO rsv_notifications (structure_id, kind, subject_type, subject_id, event_id, actor_id, data)
-   SELECT ev.structure_id, 'incident.' || ev.kind, 'incident', ev.incident_id, ev.id, ev.actor_id, ?::jsonb
-     FROM ev WHERE ? AND ev.kind NOT IN ('follower_added', 'attachment_added')
+   SELECT ev.structure_id, 'incident.' || ev.kind, 'incident', ev.incident_id, ev.id, ev.actor_id,
+          jsonb_build_object('to', ev.to_status, 'level', ev.data->'toLevel')
+     FROM ev WHERE ? AND ev.kind NOT IN (${SILENT_KINDS.map((k) => `'${k}'`).join(', ')})
  )`;
-
-function toldData(event: Pick<IncidentEventInput, 'toStatus' | 'data'>): string {
-  return JSON.stringify({ to: event.toStatus ?? null, level: (event.data as { toLevel?: number } | undefined)?.toLevel ?? null });
-}
 
 /**
  * THE one way an incident event is written, always inside the transaction of the change it records ("nothing about an
@@ -73,7 +71,7 @@ export async function appendIncidentEvent(trx: Knex.Transaction, event: Incident
      ), moved AS (
        UPDATE rsv_incidents i SET last_event_at = ev.created_at
          FROM ev
-        WHERE i.id = ev.incident_id AND i.structure_id = ev.structure_id AND ev.kind <> 'created'
+        WHERE i.id = ev.incident_id AND i.structure_id = ev.structure_id
      ), ${TOLD}
      SELECT ${EVENT_COLUMNS} FROM ev`,
     [
@@ -85,11 +83,10 @@ export async function appendIncidentEvent(trx: Knex.Transaction, event: Incident
       event.toStatus ?? null,
       event.comment ?? null,
       JSON.stringify(event.data ?? {}),
-      toldData(event),
       tell,
     ],
   );
-  if (tell && event.kind !== 'follower_added' && event.kind !== 'attachment_added') wakeAfterCommit(trx);
+  if (tell && !SILENT_KINDS.includes(event.kind)) wakeAfterCommit(trx);
   return rows[0]!;
 }
 
@@ -116,7 +113,7 @@ export async function insertIncidentWithEvent<R>(
        RETURNING ${EVENT_COLUMNS}
      ), ${TOLD}
      SELECT ${returning.join(', ')} FROM i`,
-    [...(Object.values(columns) as Knex.RawBinding[]), JSON.stringify(eventData), toldData({ toStatus: 'new' }), tell],
+    [...(Object.values(columns) as Knex.RawBinding[]), JSON.stringify(eventData), tell],
   );
   if (tell) wakeAfterCommit(knex);
   return rows[0]!;
