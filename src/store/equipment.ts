@@ -60,14 +60,19 @@ export async function listEquipment(
 export type BookableEquipmentRow = EquipmentRow &
   Pick<ResourceTypeRow, 'needs_validation' | 'min_notice_minutes' | 'max_notice_days' | 'max_length_minutes' | 'within_opening_hours'>;
 
+/** The columns of a BookableEquipmentRow, over `rsv_equipment e JOIN rsv_resource_types t` (named: prepared). */
+const BOOKABLE_COLUMNS = [
+  'e.id', 'e.structure_id', 'e.type_id', 'e.name', 'e.description', 'e.location', 'e.responsible_id', 'e.position',
+  'e.seed_code', 'e.retired_at', 'e.created_at', 'e.updated_at',
+  't.purpose', 't.name as type_name', 't.name_key as type_name_key', 't.color',
+  't.needs_validation', 't.min_notice_minutes', 't.max_notice_days', 't.max_length_minutes', 't.within_opening_hours',
+];
+
 export async function getEquipment(knex: Knex, structureId: string, id: string): Promise<BookableEquipmentRow | undefined> {
   return knex('rsv_equipment as e')
     .join('rsv_resource_types as t', 't.id', 'e.type_id')
     .where({ 'e.structure_id': structureId, 'e.id': id })
-    .first(
-      'e.*', 't.purpose', 't.name as type_name', 't.name_key as type_name_key', 't.color',
-      't.needs_validation', 't.min_notice_minutes', 't.max_notice_days', 't.max_length_minutes', 't.within_opening_hours',
-    );
+    .first(...BOOKABLE_COLUMNS);
 }
 
 /** What keeps equipment from being booked over some intervals: its open out-of-service incident, a maintenance window. */
@@ -87,10 +92,7 @@ export async function bookingFacts(
   intervals: Array<{ startsAt: Date; endsAt: Date }>,
 ): Promise<{ equipment: BookableEquipmentRow | undefined; hindrances: Hindrances }> {
   const { rows } = await knex.raw<{ rows: Array<BookableEquipmentRow & { found: boolean; incident_id: string | null; window_id: string | null; window_reason: string | null; window_starts_at: Date | null; window_ends_at: Date | null }> }>(
-    `SELECT e.id IS NOT NULL AS found, e.id, e.structure_id, e.type_id, e.name, e.description, e.location, e.responsible_id, e.position,
-            e.seed_code, e.retired_at, e.created_at, e.updated_at,
-            t.purpose, t.name AS type_name, t.name_key AS type_name_key, t.color,
-            t.needs_validation, t.min_notice_minutes, t.max_notice_days, t.max_length_minutes, t.within_opening_hours,
+    `SELECT e.id IS NOT NULL AS found, ${BOOKABLE_COLUMNS.join(', ')},
             (SELECT min(i.id) FROM rsv_incidents i
               WHERE i.structure_id = ? AND i.equipment_id = ? AND i.out_of_service AND i.status IN (${OPEN_STATUSES_SQL})) AS incident_id,
             w.id AS window_id, w.reason AS window_reason, w.starts_at AS window_starts_at, w.ends_at AS window_ends_at
