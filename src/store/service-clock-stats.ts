@@ -3,6 +3,13 @@ import { OPEN_STATUSES_SQL } from '../domain/workflow';
 import type { StatsScope } from './stats';
 
 /**
+ * The due times an open incident `i` still has to meet: taking in charge until it is taken, resolving until it is
+ * resolved (NULL once met). One past now is overdue; the next one to come dates a kept dashboard (nextDueTime).
+ */
+export const TAKE_DUE_SQL = 'CASE WHEN i.taken_at IS NULL THEN i.take_in_charge_due_at END';
+export const RESOLVE_DUE_SQL = 'CASE WHEN i.resolved_at IS NULL THEN i.resolve_due_at END';
+
+/**
  * The service clock's figures for the statistics (issue 11), beside the raw wall-clock ones of src/store/stats.ts: the
  * same incidents (declared in the period, each school's period in its own zone), their times to be taken in charge and
  * to be resolved in school hours (stored on each incident by the pure clock, src/domain/service-clock.ts, when it moved),
@@ -48,9 +55,7 @@ export async function serviceClockStats(knex: Knex, scope: StatsScope): Promise<
             (count(*) FILTER (WHERE i.status = 'closed' AND i.confirmed_fixed))::int AS confirmed_fixed,
             (count(*) FILTER (WHERE r.reopened))::int AS reopened,
             (count(*) FILTER (WHERE i.status = 'closed' OR r.reopened))::int AS answerable,
-            (count(*) FILTER (WHERE i.status IN (${OPEN_STATUSES_SQL}) AND (
-               (i.taken_at IS NULL AND i.take_in_charge_due_at < now()) OR (i.resolved_at IS NULL AND i.resolve_due_at < now())
-            )))::int AS overdue
+            (count(*) FILTER (WHERE i.status IN (${OPEN_STATUSES_SQL}) AND (${TAKE_DUE_SQL} < now() OR ${RESOLVE_DUE_SQL} < now())))::int AS overdue
        FROM st
        JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.created_at >= st.t0 AND i.created_at < st.t1
       CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM rsv_incident_events e WHERE e.incident_id = i.id AND e.kind = 'reopened') AS reopened) r

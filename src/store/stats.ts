@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { OPEN_STATUSES, RESOLVED_STATUSES, IncidentStatus } from '../domain/workflow';
+import { OPEN_STATUSES_SQL, RESOLVED_STATUSES, IncidentStatus } from '../domain/workflow';
+import { RESOLVE_DUE_SQL, TAKE_DUE_SQL } from './service-clock-stats';
 import type { Period } from '../domain/stats';
 
 /**
@@ -18,7 +19,6 @@ export interface StatsScope extends Period {
 
 const sqlList = (values: readonly string[]) => values.map((s) => `'${s}'`).join(', ');
 /** Written out from the workflow's lists: literal IN lists, so that the planner can use the partial "open" indexes. */
-const OPEN_SQL = sqlList(OPEN_STATUSES);
 const RESOLVED_SQL = sqlList(RESOLVED_STATUSES);
 /**
  * The history kinds that move an incident's status: a referent's move, and the reporter's "not fixed" that reopens it
@@ -181,7 +181,7 @@ export async function equipmentCounts(knex: Knex, scope: StatsScope, limits: { p
     `WITH ${SCOPE_CTE},
      counted AS (
        SELECT i.structure_id, i.equipment_id, count(*)::int AS count,
-              (count(*) FILTER (WHERE i.status IN (${OPEN_SQL})))::int AS open,
+              (count(*) FILTER (WHERE i.status IN (${OPEN_STATUSES_SQL})))::int AS open,
               (row_number() OVER (PARTITION BY i.structure_id ORDER BY count(*) DESC, i.equipment_id))::int AS rank_in_structure,
               (row_number() OVER (ORDER BY count(*) DESC, i.structure_id, i.equipment_id))::int AS rank_overall
          FROM st
@@ -216,7 +216,7 @@ export interface BacklogRow {
  */
 export async function backlog(knex: Knex, scope: StatsScope): Promise<BacklogRow[]> {
   if (!scope.structureIds.length) return [];
-  const openCase = (column: string) => `CASE WHEN ${column} IN (${OPEN_SQL}) THEN 1 ELSE 0 END`;
+  const openCase = (column: string) => `CASE WHEN ${column} IN (${OPEN_STATUSES_SQL}) THEN 1 ELSE 0 END`;
   return rows<BacklogRow>(
     knex,
     `WITH ${SCOPE_CTE},
@@ -227,7 +227,7 @@ export async function backlog(knex: Knex, scope: StatsScope): Promise<BacklogRow
      ),
      open_now AS (
        SELECT i.structure_id, count(*)::int AS n
-         FROM st JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.status IN (${OPEN_SQL})
+         FROM st JOIN rsv_incidents i ON i.structure_id = st.structure_id AND i.status IN (${OPEN_STATUSES_SQL})
         GROUP BY i.structure_id
      ),
      changes AS (
@@ -497,19 +497,18 @@ export async function upsertSummary(knex: Knex, structureId: string, key: Summar
  * the rows themselves only when a version changed.
  */
 export async function summaryVersions(knex: Knex, structureIds: string[], key: SummaryKey): Promise<Array<Omit<SummaryRow<never>, 'figures'>>> {
-  if (!structureIds.length) return [];
-  return rows(
-    knex,
-    `SELECT structure_id, computed_at, xmin::text AS version FROM rsv_stats_summaries WHERE structure_id = ANY(?) AND school_year = ? AND span = ?`,
-    [structureIds, key.year, key.span],
-  );
+  return summaryRows(knex, structureIds, key, '');
 }
 
 export async function readSummaries<F>(knex: Knex, structureIds: string[], key: SummaryKey): Promise<Array<SummaryRow<F>>> {
+  return summaryRows(knex, structureIds, key, ', figures');
+}
+
+async function summaryRows<R>(knex: Knex, structureIds: string[], key: SummaryKey, more: '' | ', figures'): Promise<R[]> {
   if (!structureIds.length) return [];
   return rows(
     knex,
-    `SELECT structure_id, computed_at, xmin::text AS version, figures FROM rsv_stats_summaries WHERE structure_id = ANY(?) AND school_year = ? AND span = ?`,
+    `SELECT structure_id, computed_at, xmin::text AS version${more} FROM rsv_stats_summaries WHERE structure_id = ANY(?) AND school_year = ? AND span = ?`,
     [structureIds, key.year, key.span],
   );
 }
@@ -640,9 +639,8 @@ export async function nextDueTime(knex: Knex, structureId: string, after: Date):
     knex,
     `SELECT min(v.at) AS at
        FROM rsv_incidents i
-      CROSS JOIN LATERAL (VALUES (CASE WHEN i.taken_at IS NULL THEN i.take_in_charge_due_at END),
-                                 (CASE WHEN i.resolved_at IS NULL THEN i.resolve_due_at END)) AS v(at)
-      WHERE i.structure_id = ? AND i.status IN (${OPEN_SQL}) AND v.at > ?`,
+      CROSS JOIN LATERAL (VALUES (${TAKE_DUE_SQL}), (${RESOLVE_DUE_SQL})) AS v(at)
+      WHERE i.structure_id = ? AND i.status IN (${OPEN_STATUSES_SQL}) AND v.at > ?`,
     [structureId, after],
   );
   return row?.at ?? null;
