@@ -33,7 +33,7 @@ import {
 } from '../store/incidents';
 import { appendIncidentEvent, IncidentEventRow, listIncidentEvents } from '../store/incident-events';
 import { announceBackInService, announceOutOfService } from './availability';
-import { clockPatchOfMove, declarationDueTimes, DEFAULT_TARGETS, schoolCalendarOf, serviceTargetsOf } from './service-clock';
+import { clockPatchOfMove, declarationDueTimes, DEFAULT_TARGETS, schoolCalendarOf, serviceTargetsOf, targetsOfSeverity } from './service-clock';
 import { getSettings } from '../store/settings';
 import { SERVICE_ACCOUNT_LOGIN } from './install';
 
@@ -94,8 +94,7 @@ export async function declareIncident(
   const labels = checkDeclaration(facts);
   // The service clock: due times in school hours from the declaration instant (stored, for the inbox's order).
   const now = new Date();
-  const targets = { takeInChargeHours: Number(facts.severity!.take_in_charge_hours), resolveHours: Number(facts.severity!.resolve_hours) };
-  const due = declarationDueTimes({ calendar, targets }, now);
+  const due = declarationDueTimes({ calendar, targets: targetsOfSeverity(facts.severity!) }, now);
   const write = (knex: Knex) =>
     insertIncident(
       knex,

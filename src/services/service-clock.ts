@@ -42,7 +42,11 @@ export async function schoolCalendarOf(knex: Knex, structureId: string): Promise
 
 export async function serviceTargetsOf(knex: Knex, structureId: string, severityId: string): Promise<ServiceTargets> {
   const row = await knex('rsv_severities').where({ structure_id: structureId, id: severityId }).first('take_in_charge_hours', 'resolve_hours');
-  if (!row) return DEFAULT_TARGETS;
+  return row ? targetsOfSeverity(row) : DEFAULT_TARGETS;
+}
+
+/** A severity row's targets (numeric columns: strings from node-postgres). */
+export function targetsOfSeverity(row: { take_in_charge_hours: string | number; resolve_hours: string | number }): ServiceTargets {
   return { takeInChargeHours: Number(row.take_in_charge_hours), resolveHours: Number(row.resolve_hours) };
 }
 
